@@ -1,0 +1,276 @@
+"""What each ``meetpulse`` command does; ``cli.py`` parses, these run."""
+from __future__ import annotations
+
+import json
+import logging
+import sys
+import threading
+import time
+from collections import Counter
+from datetime import datetime, timezone
+from pathlib import Path
+
+from .components import components, ensure_database
+from .localstack import ComponentError
+from .progress import Progress
+from .settings import Settings
+
+log = logging.getLogger("meetpulse")
+
+
+def parse_iso_ms(text: str, name: str) -> int:
+    """Epoch ms of an ISO 8601 time; no zone means UTC."""
+    try:
+        value = datetime.fromisoformat(text.strip().replace("Z", "+00:00"))
+    except ValueError:
+        raise ComponentError(f"{name} {text!r} is not an ISO 8601 time such as 2026-03-01T12:00:00Z") from None
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=timezone.utc)
+    return int(value.timestamp() * 1000)
+
+
+# ---------------------------------------------------------------- migrate
+
+
+def cmd_migrate(args, settings: Settings) -> int:
+    from queries.migrate import migrate
+
+    if not settings.embedded:
+        ensure_database(settings)
+    with components(settings, "migrate") as c:
+        applied = migrate(c.engine)
+    print(f"applied {len(applied)} migration(s)" + "".join(f"\n  {m.version:04d}_{m.name}" for m in applied)
+          if applied else "schema is up to date")
+    return 0
+
+
+# ---------------------------------------------------------------- ingest
+
+
+def build_daemon(settings: Settings, bootstrap: str, engine, redis_client, metrics, on_batch=None,
+                 group_id: str | None = None):
+    from ingest.daemon import IngestDaemon
+    from ingest.kafka import KafkaConsumer, KafkaProducer, ensure_topics
+    from ingest.live import LiveCounters
+    from ingest.pipeline import Sinks
+
+    ensure_topics(bootstrap, [settings.kafka_topic, settings.kafka_dlq_topic])
+    consumer = KafkaConsumer(bootstrap, group_id or settings.kafka_group_id, [settings.kafka_topic],
+                             **{"fetch.max.bytes": 64 * 1024 * 1024})
+    producer = KafkaProducer(bootstrap, **{"message.max.bytes": 16 * 1024 * 1024})
+    live = LiveCounters(redis_client, settings.idle_timeout_s) if redis_client is not None else None
+    sinks = Sinks(engine, live)
+    return IngestDaemon(consumer, producer, settings.kafka_dlq_topic, sinks, metrics,
+                        max_messages=settings.batch_max_messages, max_seconds=settings.batch_max_seconds,
+                        max_bytes=settings.max_message_bytes, retry_limit_s=settings.retry_limit_s,
+                        max_backoff_s=settings.retry_max_backoff_s, on_batch=on_batch)
+
+
+def cmd_ingest(args, settings: Settings) -> int:
+    from ingest.daemon import RetryLimitExceeded
+    from ingest.kafka import BrokerUnavailable
+    from ingest.metrics import IngestMetrics, serve_metrics
+    from queries.migrate import migrate
+
+    from .cli import install_stop_handlers
+
+    port = settings.metrics_port if args.metrics_port is None else args.metrics_port
+    if not settings.embedded:
+        ensure_database(settings)
+    with components(settings, "ingest", broker=True, redis=True) as c:
+        migrate(c.engine)
+        metrics = IngestMetrics()
+        server = serve_metrics(metrics, settings.metrics_host, port) if port else None
+        try:
+            daemon = build_daemon(settings, c.bootstrap, c.engine, c.redis, metrics)
+        except BrokerUnavailable as exc:
+            raise ComponentError(f"{exc}; start Kafka or change KAFKA_BOOTSTRAP_SERVERS") from None
+        install_stop_handlers(daemon.stop)
+        log.info("ingesting %s from %s (group %s)%s", settings.kafka_topic, c.bootstrap, settings.kafka_group_id,
+                 f"; metrics on http://{settings.metrics_host}:{port}/metrics" if port else "")
+        try:
+            daemon.run()
+        except RetryLimitExceeded as exc:
+            print(f"meetpulse ingest: {exc}", file=sys.stderr)
+            return 3
+        finally:
+            if server is not None:
+                server.shutdown()
+    log.info("ingest stopped cleanly")
+    return 0
+
+
+# ---------------------------------------------------------------- simulate
+
+
+def _simulation_bootstrap(settings: Settings) -> str:
+    """Where simulated traffic goes: the configured broker, or the one of a running demo."""
+    if settings.kafka_bootstrap_servers:
+        return settings.kafka_bootstrap_servers
+    from .localstack import read_holder
+
+    holder = read_holder(settings.data_dir)
+    if holder.get("kafka"):
+        return holder["kafka"]
+    raise ComponentError("no broker to publish to: set KAFKA_BOOTSTRAP_SERVERS, or start `meetpulse demo` "
+                         f"on {settings.data_dir} and simulate into it")
+
+
+def cmd_simulate(args, settings: Settings) -> int:
+    from ingest.kafka import KafkaProducer, ensure_topics
+    from ingest.simulator import run_simulation
+
+    from .cli import install_stop_handlers
+
+    bootstrap = _simulation_bootstrap(settings)
+    ensure_topics(bootstrap, [settings.kafka_topic, settings.kafka_dlq_topic])
+    stop = threading.Event()
+    install_stop_handlers(stop.set)
+    producer = KafkaProducer(bootstrap)
+    sent = run_simulation(producer, settings.kafka_topic, rate=args.rate, meetings=args.meetings,
+                          duration_s=args.duration, invalid_ratio=args.invalid_ratio, stop_event=stop,
+                          seed=args.seed)
+    producer.flush()
+    print(f"published {sent} messages to {settings.kafka_topic} at {bootstrap}")
+    return 0
+
+
+# ---------------------------------------------------------------- import
+
+
+def cmd_import(args, settings: Settings) -> int:
+    from .importing import run_import
+
+    return run_import(args, settings)
+
+
+# ---------------------------------------------------------------- stats
+
+
+def cmd_stats(args, settings: Settings) -> int:
+    from queries.stats import compute_stats
+
+    start, end = parse_iso_ms(args.start, "--from"), parse_iso_ms(args.end, "--to")
+    if end < start:
+        raise ComponentError("--to is before --from; the range is [--from, --to)")
+    with components(settings, "stats") as c:
+        stats = compute_stats(c.engine, start, end)
+    if args.json:
+        print(json.dumps(stats, indent=2))
+    else:
+        print(format_stats(stats, args.start, args.end))
+    return 0
+
+
+def format_stats(stats: dict, start: str, end: str) -> str:
+    def fmt(value):
+        if value is None:
+            return "-"
+        return f"{value:,.2f}" if isinstance(value, float) else f"{value:,}"
+
+    rows = [(k, v) for k, v in stats.items() if k != "quality"]
+    rows += [(f"quality.{k}", v) for k, v in stats["quality"].items()]
+    width = max(len(k) for k, _ in rows)
+    lines = [f"meetpulse stats [{start}, {end})"]
+    lines += [f"  {k.ljust(width)}  {fmt(v):>14}" for k, v in rows]
+    return "\n".join(lines)
+
+
+# ---------------------------------------------------------------- serve and demo
+
+
+def _create_app(settings: Settings, engine, redis_client):
+    from dashboard.app import create_app
+
+    return create_app(settings, lambda: engine, redis_client)
+
+
+def cmd_serve(args, settings: Settings) -> int:
+    host = args.host or settings.web_host
+    port = args.port or settings.web_port
+    with components(settings, "serve", redis=settings.embedded or bool(settings.redis_url)) as c:
+        app = _create_app(settings, c.engine, c.redis)
+        if c.stack is not None:
+            c.stack.advertise(web=f"http://{host}:{port}")
+        print(f"meetpulse web app on http://{host}:{port}", flush=True)
+        app.run(host=host, port=port, debug=False, threaded=True)
+    return 0
+
+
+def cmd_demo(args, settings: Settings) -> int:
+    from ingest.kafka import KafkaProducer
+    from ingest.metrics import IngestMetrics
+    from ingest.simulator import run_simulation
+
+    from .cli import install_stop_handlers
+
+    if not settings.embedded:
+        settings = settings.with_(embedded=True, clickhouse_url="")
+    host = args.host or settings.web_host
+    port = args.port or settings.web_port
+    started = time.monotonic()
+    with components(settings, "demo", broker=True, redis=True) as c:
+        # the embedded broker is new on each run, so offsets restart at 0
+        from ingest.live import LiveCounters
+
+        live = LiveCounters(c.redis, settings.idle_timeout_s)
+        live.reset_watermarks()
+        live.rebuild(c.engine)
+        metrics = IngestMetrics()
+        daemon = build_daemon(settings, c.bootstrap, c.engine, c.redis, metrics)
+        stop = threading.Event()
+
+        def stop_all():
+            stop.set()
+            daemon.stop()
+
+        install_stop_handlers(stop_all)
+        producer = KafkaProducer(c.bootstrap)
+        threads = [
+            threading.Thread(target=daemon.run, name="ingest", daemon=True),
+            threading.Thread(target=run_simulation, name="simulator", daemon=True,
+                             kwargs=dict(producer=producer, topic=settings.kafka_topic, rate=args.rate,
+                                         meetings=args.meetings, invalid_ratio=args.invalid_ratio,
+                                         stop_event=stop)),
+        ]
+        for t in threads:
+            t.start()
+        app = _create_app(settings, c.engine, c.redis)
+        c.stack.advertise(web=f"http://{host}:{port}")
+        web = threading.Thread(target=lambda: app.run(host=host, port=port, debug=False, threaded=True),
+                               name="web", daemon=True)
+        web.start()
+        print(f"meetpulse demo: dashboard on http://{host}:{port} (data in {settings.data_dir}, "
+              f"ready in {time.monotonic() - started:.1f}s); Ctrl-C stops it", flush=True)
+        while not stop.is_set():
+            stop.wait(0.5)
+            if not threads[0].is_alive():
+                print("meetpulse demo: the ingest loop stopped; shutting down", file=sys.stderr)
+                break
+        stop_all()
+        for t in threads:
+            t.join(10)
+    print("meetpulse demo stopped")
+    return 0
+
+
+def summary_lines(read: int, result, skipped: list | None = None) -> list[str]:
+    lines = [f"read {read}", f"stored {result.stored}", f"duplicates {result.duplicates}",
+             f"dead-lettered {sum(result.dead_lettered.values())}"]
+    for reason, count in sorted(result.dead_lettered.items()):
+        lines.append(f"  {reason}: {count}")
+    return lines
+
+
+def count_by(values) -> Counter:
+    return Counter(values)
+
+
+def existing(paths) -> list[Path]:
+    out = []
+    for p in paths:
+        path = Path(p)
+        if not path.is_file():
+            raise ComponentError(f"{p}: no such file")
+        out.append(path)
+    return out

@@ -1,0 +1,173 @@
+"""``meetpulse import``: read files, publish every message, and in embedded mode wait until stored."""
+from __future__ import annotations
+
+import threading
+import time
+from pathlib import Path
+from typing import Iterator
+
+import orjson
+
+from .components import components
+from .localstack import ComponentError
+from .progress import Progress
+from .settings import Settings
+
+CONTRACT = "contract"
+
+
+def contract_lines(path: Path) -> Iterator[bytes]:
+    """Each line's exact bytes without its line terminator; blank lines are skipped."""
+    with path.open("rb") as handle:
+        for line in handle:
+            if line.endswith(b"\n"):
+                line = line[:-1]
+                if line.endswith(b"\r"):
+                    line = line[:-1]
+            if line.strip():
+                yield line
+
+
+def looks_like_contract(path: Path) -> bool:
+    with path.open("rb") as handle:
+        for line in handle:
+            if line.strip():
+                try:
+                    first = orjson.loads(line)
+                except orjson.JSONDecodeError:
+                    return False
+                return isinstance(first, dict) and "eventType" in first
+    return False
+
+
+def meeting_key(raw: bytes) -> bytes | None:
+    try:
+        value = orjson.loads(raw)
+    except orjson.JSONDecodeError:
+        return None
+    meeting = value.get("meetingId") if isinstance(value, dict) else None
+    return meeting.encode() if isinstance(meeting, str) else None
+
+
+def _platform_options(args, settings: Settings):
+    from ingest import importers
+
+    key = settings.pseudonym_key.encode() if settings.pseudonym_key else None
+    return importers.make_options(interval_s=args.interval, tz=args.tz,
+                                  dayfirst=True if args.dayfirst else (False if args.monthfirst else None),
+                                  keep_names=args.keep_names, pseudonym_key=key, data_dir=settings.data_dir)
+
+
+def messages_of(paths: list[Path], args, settings: Settings, summaries: list) -> Iterator[bytes]:
+    """Every message of every file as the bytes a producer sends."""
+    options = None
+    for path in paths:
+        fmt = args.format or (CONTRACT if looks_like_contract(path) else None)
+        if fmt == CONTRACT:
+            yield from contract_lines(path)
+            continue
+        from ingest import importers
+
+        if options is None:
+            options = _platform_options(args, settings)
+        try:
+            fmt = fmt or importers.detect_format(path)
+        except importers.UnknownFormat as exc:
+            raise ComponentError(str(exc)) from None
+        for message in importers.iter_events(path, fmt=fmt, options=options):
+            yield orjson.dumps(message)
+    if options is not None:
+        summaries.append(options.summary)
+
+
+def check_formats(paths: list[Path], args) -> None:
+    """Fail before publishing anything when a file is in no known format."""
+    if args.format:
+        return
+    for path in paths:
+        if looks_like_contract(path):
+            continue
+        from ingest import importers
+
+        try:
+            importers.detect_format(path)
+        except importers.UnknownFormat as exc:
+            raise ComponentError(str(exc)) from None
+
+
+def publish(producer, topic: str, messages: Iterator[bytes], progress: Progress) -> int:
+    count = 0
+    for raw in messages:
+        producer.send(topic, raw, key=meeting_key(raw))
+        count += 1
+        progress.advance()
+    producer.flush()
+    return count
+
+
+def run_import(args, settings: Settings) -> int:
+    from ingest.kafka import KafkaProducer, ensure_topics
+
+    paths = []
+    for name in args.files:
+        path = Path(name)
+        if not path.is_file():
+            raise ComponentError(f"{name}: no such file")
+        paths.append(path)
+    check_formats(paths, args)
+    progress = Progress("publishing", enabled=False if args.no_progress else None)
+    summaries: list = []
+    with components(settings, "import", broker=True) as c:
+        ensure_topics(c.bootstrap, [settings.kafka_topic, settings.kafka_dlq_topic])
+        producer = KafkaProducer(c.bootstrap, **{"message.max.bytes": 16 * 1024 * 1024})
+        read = publish(producer, settings.kafka_topic, messages_of(paths, args, settings, summaries), progress)
+        progress.finish()
+        if c.stack is None:
+            print(f"read {read}; published to {settings.kafka_topic} at {c.bootstrap} "
+                  f"(the ingest daemon stores them)")
+            _print_platform_summaries(summaries)
+            return 0
+        result = _ingest_until_done(settings, c, read, args)
+    lines = [f"read {read}", f"stored {result.stored}", f"duplicates {result.duplicates}",
+             f"dead-lettered {sum(result.dead_lettered.values())}"]
+    lines += [f"  {reason}: {n}" for reason, n in sorted(result.dead_lettered.items())]
+    print("\n".join(lines))
+    _print_platform_summaries(summaries)
+    return 0
+
+
+def _print_platform_summaries(summaries) -> None:
+    for summary in summaries:
+        print(summary.render() if hasattr(summary, "render") else str(summary))
+
+
+def _ingest_until_done(settings: Settings, c, expected: int, args):
+    from ingest.metrics import IngestMetrics
+    from ingest.pipeline import BatchResult
+
+    from .commands import build_daemon
+
+    total = BatchResult()
+    if expected == 0:
+        return total
+    done = threading.Event()
+    progress = Progress("storing", total=expected, enabled=False if args.no_progress else None)
+
+    def on_batch(result):
+        total.add(result)
+        progress.advance(result.consumed)
+        if total.consumed >= expected:
+            done.set()
+
+    daemon = build_daemon(settings, c.bootstrap, c.engine, None, IngestMetrics(), on_batch=on_batch,
+                          group_id=f"meetpulse-import-{int(time.time() * 1000)}")
+    worker = threading.Thread(target=daemon.run, name="import-ingest", daemon=True)
+    worker.start()
+    while not done.wait(0.2):
+        if not worker.is_alive():
+            raise ComponentError("the embedded ingest loop stopped before every message was stored; "
+                                 f"see {settings.data_dir / 'logs'}")
+    daemon.stop()
+    worker.join(30)
+    progress.finish()
+    return total
