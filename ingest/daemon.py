@@ -7,6 +7,8 @@ is down, and shutdown through a flag the loop reads.
 from __future__ import annotations
 
 import logging
+import os
+import signal
 import time
 from dataclasses import dataclass, field
 from typing import Callable
@@ -78,6 +80,11 @@ class IngestDaemon:
         self.on_batch = on_batch
         self.stopping = False
         self._last_lag_check = 0.0
+        self._batches = 0
+        # Test hook for the crash-replay guarantee: SIGKILL this process after the Nth batch's
+        # writes and before its commit (MEETPULSE_FAULT_KILL_BEFORE_COMMIT=N).
+        fault = os.environ.get("MEETPULSE_FAULT_KILL_BEFORE_COMMIT", "")
+        self._kill_after = int(fault) if fault.isdigit() else None
 
     def stop(self, *_args) -> None:
         """Ask the loop to finish the batch in hand, commit and return (signal-handler safe)."""
@@ -108,6 +115,10 @@ class IngestDaemon:
         result = self._write_with_retry(decoded)
         if result is None:
             return False
+        self._batches += 1
+        if self._kill_after is not None and self._batches >= self._kill_after:
+            log.warning("fault injection: killed after the writes of batch %d, before its commit", self._batches)
+            os.kill(os.getpid(), signal.SIGKILL)
         self.consumer.commit(batch.commit_offsets())
         self.metrics.record_commit()
         self.metrics.record_batch(result, time.perf_counter() - started)

@@ -112,16 +112,16 @@ class MeetingEventProducer:
                         platform: str | None = None, timestamp_ms: int | None = None,
                         event_id: str | None = None) -> str:
         data = {"hostId": host_id, "meetingType": meeting_type,
-                "participants": None if participants is None else list(participants),
+                "participants": participants,
                 "region": region, "platform": platform}
         return self._publish("MEETING_STARTED", meeting_id, None, data, timestamp_ms, event_id)
 
     def participant_joined(self, meeting_id: str, user_id: str, *, user_name: str | None = None,
-                           join_time: int | str | None = None, device_info: Mapping[str, str] | None = None,
+                           join_time: int | None = None, device_info: Mapping[str, str] | None = None,
                            region: str | None = None, timestamp_ms: int | None = None,
                            event_id: str | None = None) -> str:
         data = {"userName": user_name, "joinTime": join_time,
-                "deviceInfo": None if device_info is None else dict(device_info), "region": region}
+                "deviceInfo": device_info, "region": region}
         return self._publish("PARTICIPANT_JOINED", meeting_id, user_id, data, timestamp_ms, event_id)
 
     def participant_left(self, meeting_id: str, user_id: str, *, duration_s: float,

@@ -270,10 +270,14 @@ class TrafficSimulator:
             if etype == "QUALITY_METRICS":
                 bad["data"]["metrics"] = {**bad["data"]["metrics"], "cpu": True}
                 return encode(bad), "wrong_type:data.metrics.cpu"
-            bad["timestamp"] = str(message["timestamp"]) if rng.random() < 0.5 else float(message["timestamp"])
-            return encode(bad), "wrong_type:timestamp"
-        if kind == "old_timestamp":
-            bad["timestamp"] = rng.randrange(0, 946_684_800_000)
+            if etype in ("PARTICIPANT_LEFT", "MEETING_ENDED"):
+                bad["data"]["duration"] = str(message["data"]["duration"])
+                return encode(bad), "wrong_type:data.duration"
+            bad["meetingId"] = rng.randrange(1, 10**9)
+            return encode(bad), "wrong_type:meetingId"
+        if kind == "old_timestamp":  # before 2000, or not an integer (an ISO string, a float)
+            bad["timestamp"] = rng.choice((
+                rng.randrange(0, 946_684_800_000), str(message["timestamp"]), float(message["timestamp"])))
             return encode(bad), "bad_timestamp"
         if etype == "QUALITY_METRICS":
             metrics = bad["data"]["metrics"] = {**bad["data"]["metrics"]}
@@ -444,13 +448,13 @@ class TrafficSimulator:
 
 def run_simulation(producer, topic: str, rate: float, meetings: int, duration_s: float | None = None,
                    invalid_ratio: float = 0.0, stop_event=None, progress=None, *, seed=None,
-                   tick_s: float = 0.1, duration_scale: float = 1.0, end_meetings: bool = True) -> dict:
+                   tick_s: float = 0.1, duration_scale: float = 1.0, end_meetings: bool = True) -> int:
     """Send simulated traffic through ``producer`` (``ingest.kafka.KafkaProducer``) until
-    ``duration_s`` has passed or ``stop_event`` is set; returns the simulator's stats.
+    ``duration_s`` has passed or ``stop_event`` is set; returns the number of messages sent.
 
     Event time follows the wall clock at the start plus monotonic elapsed time. On stop, the
     meetings still running are ended (``end_meetings``) so their totals stay consistent.
-    ``progress(stats)`` is called about once a second.
+    ``progress(stats)`` gets ``TrafficSimulator.stats()`` about once a second and at the end.
     """
     seed = secrets.randbits(64) if seed is None else seed
     wall0, mono0 = wall_now_ms(), time.monotonic()
@@ -478,4 +482,4 @@ def run_simulation(producer, topic: str, rate: float, meetings: int, duration_s:
         else:
             time.sleep(delay)
     producer.flush()
-    return sim.stats()
+    return sim.stats()["sent"]
