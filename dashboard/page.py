@@ -83,7 +83,7 @@ class Page:
     extra: Sequence[Any] = field(default_factory=list)
 
     def matches(self, pathname: str) -> bool:
-        if self.path.endswith("/"):
+        if self.path != "/" and self.path.endswith("/"):
             return pathname.startswith(self.path) and len(pathname) > len(self.path)
         return pathname == self.path or (self.path == "/" and pathname in ("", "/overview"))
 

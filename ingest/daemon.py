@@ -126,15 +126,19 @@ class IngestDaemon:
             self.on_batch(result)
         return True
 
-    def _write_once(self, decoded) -> BatchResult:
-        now_ms = int(time.time() * 1000)
-        result = self.sinks.write_clickhouse(decoded, now_ms)
-        for d in result.invalid:
-            m = d.message
-            self.dlq_producer.send(self.dlq_topic, m.value or b"", key=m.key,
-                                   headers={ERROR_HEADER: d.result.reason})
-        if result.invalid:
+    def _write_once(self, decoded, done: dict) -> BatchResult:
+        """Run the steps not yet done for this batch; ``done`` keeps what succeeded across retries."""
+        now_ms = done.setdefault("now_ms", int(time.time() * 1000))
+        if "result" not in done:
+            done["result"] = self.sinks.write_clickhouse(decoded, now_ms)
+        result = done["result"]
+        if result.invalid and "dlq" not in done:
+            for d in result.invalid:
+                m = d.message
+                self.dlq_producer.send(self.dlq_topic, m.value or b"", key=m.key,
+                                       headers={ERROR_HEADER: d.result.reason})
             self.dlq_producer.flush()
+            done["dlq"] = True
         self.sinks.write_redis(decoded, result, now_ms)
         if result.last_event_ms is not None and self.sinks.live is not None:
             record_lag(self.sinks.live.redis, now_ms, None, max(0, now_ms - result.last_event_ms))
@@ -144,10 +148,11 @@ class IngestDaemon:
         deadline = self.clock() + self.retry_limit_s
         backoff = 0.2
         paused = False
+        done: dict = {}
         try:
             while True:
                 try:
-                    result = self._write_once(decoded)
+                    result = self._write_once(decoded, done)
                     if paused:
                         log.info("sinks are back; resuming")
                         self.metrics.set(status="running", healthy=True)

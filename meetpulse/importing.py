@@ -117,7 +117,7 @@ def run_import(args, settings: Settings) -> int:
     check_formats(paths, args)
     progress = Progress("publishing", enabled=False if args.no_progress else None)
     summaries: list = []
-    with components(settings, "import", broker=True) as c:
+    with components(settings, "import", broker=True, engine=False) as c:
         ensure_topics(c.bootstrap, [settings.kafka_topic, settings.kafka_dlq_topic])
         producer = KafkaProducer(c.bootstrap, **{"message.max.bytes": 16 * 1024 * 1024})
         read = publish(producer, settings.kafka_topic, messages_of(paths, args, settings, summaries), progress)

@@ -183,3 +183,12 @@ def test_publish_and_read_back_on_tansu():
         assert started and started == ended  # the runner ends running meetings when it stops
     finally:
         stop()
+
+
+def test_unavailable_component_skips_locally_and_fails_under_ci(monkeypatch):
+    monkeypatch.setenv("CI", "true")
+    with pytest.raises(pytest.fail.Exception):
+        unavailable("no broker")
+    monkeypatch.setenv("CI", "")
+    with pytest.raises(pytest.skip.Exception):
+        unavailable("no broker")

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from datetime import datetime, timezone
 
+from .columns import action_kind
 from .dates import DateOrder, parse_local
 from .events import duration_s, message, stable_id
 from .pseudonym import normalize_email, normalize_name
@@ -74,7 +75,7 @@ def iter_teams(path, options):
             continue
         fields, roles = record[4], record[3]
         key = person_key(_cell(fields, roles, "name"), _cell(fields, roles, "email") or _cell(fields, roles, "upn"))
-        if key:
+        if key and (use != "list" or action_kind(_cell(fields, roles, "action")) == "join"):
             people.add(key)
         for role in _time_cells(use):
             ts = parse_local(_cell(fields, roles, role), dayfirst, zone)
@@ -117,7 +118,6 @@ def iter_teams(path, options):
         joined = dict(platform, userName=options.pseudonyms.user_name(name))
         if kind == "list":
             action_text = _cell(fields, roles, "action")
-            from .columns import action_kind
             action = action_kind(action_text)
             ts = parse_local(_cell(fields, roles, "timestamp"), dayfirst, zone)
             if ts is None:
