@@ -3,8 +3,9 @@
 Every step is idempotent, so the daemon can retry a whole batch after any failure and a replay
 after a crash (insert done, commit not) changes no number:
 - ids already in ``event_ids`` are skipped (first stored wins, also for a different content);
-- ``events`` is a ReplacingMergeTree keyed on the event's content and read with FINAL, which
-  covers a crash between the ``events`` and the ``event_ids`` insert;
+- ``events`` and ``pair_events`` are ReplacingMergeTrees keyed on the event's content and read
+  with FINAL, which covers a crash before the ``event_ids`` insert;
+- the sessions of every meeting in the batch are recomputed, duplicates included;
 - ``dead_letters`` is keyed on (sha256, reason, partition, offset);
 - Redis applies a message only above its partition's applied-offset watermark.
 """
@@ -15,6 +16,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Iterable, Sequence
 
+from queries import sessions
 from queries.engine import Engine
 
 from .contract import EVENT_COLUMNS, Event, InvalidMessage, decode, sha256_hex
@@ -22,6 +24,7 @@ from .kafka import Message
 from .live import LiveBatch, LiveCounters
 
 STORED_COLUMNS = tuple(c for c in EVENT_COLUMNS if c != "ts") + ("kafka_partition", "kafka_offset", "ingested_ms")
+PAIR_COLUMNS = ("meeting_id", "user_id", "event_type", "ts_ms", "event_id")
 DEAD_LETTER_COLUMNS = ("sha256", "reason", "received_ms", "kafka_topic", "kafka_partition", "kafka_offset",
                        "size_bytes")
 
@@ -83,7 +86,7 @@ class Sinks:
         valid = [d for d in decoded if isinstance(d.result, Event)]
         stored_before = self.existing_ids(d.result.event_id for d in valid) if valid else set()
         seen: set[str] = set()
-        rows, id_rows = [], []
+        rows, id_rows, pair_rows = [], [], []
         for d in valid:
             event = d.result
             if event.event_id in stored_before or event.event_id in seen:
@@ -91,10 +94,18 @@ class Sinks:
                 continue
             seen.add(event.event_id)
             rows.append(_stored_row(event, d.message, now_ms))
+            pair_rows.append((event.meeting_id, event.user_id, event.event_type, event.ts_ms, event.event_id))
             id_rows.append((event.event_id, event.ts_ms))
             result.last_event_ms = max(result.last_event_ms or 0, event.ts_ms)
+        # event_ids last: an id found there means both tables below hold the event
         self.engine.insert("events", STORED_COLUMNS, rows)
+        self.engine.insert("pair_events", PAIR_COLUMNS, pair_rows)
         self.engine.insert("event_ids", ("event_id", "ts_ms"), id_rows)
+        # every meeting of the batch, duplicates included: a replay after a crash before this
+        # step must still bring the sessions up to date
+        touched = {d.result.meeting_id for d in valid if d.result.event_type != "MEETING_STARTED"}
+        if touched:
+            sessions.refresh(self.engine, touched, now_ms)
         result.stored = len(rows)
         result.invalid = [d for d in decoded if isinstance(d.result, InvalidMessage)]
         dead_rows = []

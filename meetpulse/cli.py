@@ -59,13 +59,19 @@ def build_parser() -> argparse.ArgumentParser:
                                    "and return when every message is stored or dead-lettered.")
     p.add_argument("files", nargs="+", metavar="FILE", help="files to import")
     _data_dir(p)
-    p.add_argument("--format", default=None, help="force a format instead of detecting it (see below)")
+    p.add_argument("--format", default=None, choices=["contract", "webrtc-internals", "rtcstats", "zoom-webhook",
+                                                      "zoom-csv", "teams"],
+                   help="force a format instead of detecting it from the content: contract (JSON lines of "
+                        "contract-v1 messages), webrtc-internals (Chrome dumps, JSON or RTCStatsDump), rtcstats "
+                        "(Jitsi), zoom-webhook (payloads, one per file or JSON lines), zoom-csv (participant "
+                        "report), teams (attendance list or report)")
     p.add_argument("--interval", type=float, default=10.0, metavar="S",
                    help="seconds per quality sample for WebRTC stats dumps (default 10)")
     p.add_argument("--tz", default="UTC", help="IANA zone for files whose times carry none (default UTC)")
     order = p.add_mutually_exclusive_group()
-    order.add_argument("--dayfirst", action="store_true", help="dates are day/month/year")
-    order.add_argument("--monthfirst", action="store_true", help="dates are month/day/year")
+    order.add_argument("--dayfirst", action="store_true",
+                       help="Teams dates are day/month/year (default: decided from the file)")
+    order.add_argument("--monthfirst", action="store_true", help="Teams dates are month/day/year")
     p.add_argument("--keep-names", action="store_true",
                    help="keep names and emails instead of keyed pseudonyms (default: pseudonymise)")
     p.add_argument("--no-progress", action="store_true", help="no progress bar even on a terminal")

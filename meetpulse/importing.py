@@ -1,6 +1,8 @@
 """``meetpulse import``: read files, publish every message, and in embedded mode wait until stored."""
 from __future__ import annotations
 
+import os
+import secrets
 import threading
 import time
 from pathlib import Path
@@ -49,13 +51,36 @@ def meeting_key(raw: bytes) -> bytes | None:
     return meeting.encode() if isinstance(meeting, str) else None
 
 
-def _platform_options(args, settings: Settings):
+def pseudonym_key(settings: Settings) -> bytes:
+    """MEETPULSE_PSEUDONYM_KEY, or a random key generated once and kept in the data folder."""
+    if settings.pseudonym_key:
+        return settings.pseudonym_key.encode()
+    path = settings.data_dir / "pseudonym.key"
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as handle:
+            handle.write(secrets.token_hex(32))
+    return path.read_text().strip().encode()
+
+
+def platform_options(settings: Settings, *, interval_s: float = 10.0, tz: str = "UTC",
+                     dayfirst: bool | None = None, keep_names: bool = False):
     from ingest import importers
 
-    key = settings.pseudonym_key.encode() if settings.pseudonym_key else None
-    return importers.make_options(interval_s=args.interval, tz=args.tz,
-                                  dayfirst=True if args.dayfirst else (False if args.monthfirst else None),
-                                  keep_names=args.keep_names, pseudonym_key=key, data_dir=settings.data_dir)
+    try:
+        return importers.ImportOptions(
+            interval_s=interval_s, tz=tz, dayfirst=dayfirst, keep_names=keep_names,
+            pseudonym_key=pseudonym_key(settings),
+            state=importers.JsonFileJoinStateStore(settings.data_dir / "zoom-join-state.json"))
+    except (ValueError, KeyError) as exc:  # a bad --interval or an unknown --tz
+        raise ComponentError(f"bad import option: {exc}") from None
+
+
+def _platform_options(args, settings: Settings):
+    return platform_options(settings, interval_s=args.interval, tz=args.tz,
+                            dayfirst=True if args.dayfirst else (False if args.monthfirst else None),
+                            keep_names=args.keep_names)
 
 
 def messages_of(paths: list[Path], args, settings: Settings, summaries: list) -> Iterator[bytes]:
@@ -70,10 +95,7 @@ def messages_of(paths: list[Path], args, settings: Settings, summaries: list) ->
 
         if options is None:
             options = _platform_options(args, settings)
-        try:
-            fmt = fmt or importers.detect_format(path)
-        except importers.UnknownFormat as exc:
-            raise ComponentError(str(exc)) from None
+        fmt = fmt or importers.detect_format(path)
         for message in importers.iter_events(path, fmt=fmt, options=options):
             yield orjson.dumps(message)
     if options is not None:
@@ -91,7 +113,7 @@ def check_formats(paths: list[Path], args) -> None:
 
         try:
             importers.detect_format(path)
-        except importers.UnknownFormat as exc:
+        except importers.UnknownFormatError as exc:
             raise ComponentError(str(exc)) from None
 
 
@@ -138,7 +160,14 @@ def run_import(args, settings: Settings) -> int:
 
 def _print_platform_summaries(summaries) -> None:
     for summary in summaries:
-        print(summary.render() if hasattr(summary, "render") else str(summary))
+        print(f"converted {summary.events} events from platform files: "
+              f"{summary.meetings} meetings, {summary.participants} participants")
+        for event_type, count in sorted(summary.events_by_type.items()):
+            print(f"  {event_type}: {count}")
+        if summary.skipped:
+            print(f"skipped {len(summary.skipped)} rows:")
+            for path, line, reason in summary.skipped:
+                print(f"  {path}:{line if line is not None else '-'}: {reason}")
 
 
 def _ingest_until_done(settings: Settings, c, expected: int, args):

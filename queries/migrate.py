@@ -27,6 +27,16 @@ APPLIED = "SELECT DISTINCT version FROM schema_migrations"
 """Versions already applied."""
 
 
+def _backfill_sessions(engine: Engine) -> None:
+    from .sessions import rebuild_all
+
+    rebuild_all(engine)
+
+
+# Steps a SQL file cannot express, run right after the migration of that name.
+POST_HOOKS = {"sessions": _backfill_sessions}
+
+
 @dataclass(frozen=True)
 class Migration:
     version: int
@@ -71,6 +81,8 @@ def migrate(engine: Engine) -> list[Migration]:
         for statement in (s.strip() for s in code.split(";")):
             if statement:
                 engine.execute(statement)
+        if migration.name in POST_HOOKS:
+            POST_HOOKS[migration.name](engine)
         engine.insert("schema_migrations", ("version", "name", "applied_ms"),
                       [(migration.version, migration.name, int(time.time() * 1000))])
         log.info("applied migration %04d_%s", migration.version, migration.name)

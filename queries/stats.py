@@ -71,47 +71,12 @@ FROM ({QUALITY_SAMPLES})
 """Quality aggregates over the samples in range."""
 
 SESSIONS = """
-SELECT meeting_id, user_id, t_open, t_close FROM (
-    SELECT
-        meeting_id, user_id, t_open,
-        arrayConcat(
-            arrayFilter(x -> x >= t_open, leaves),
-            arrayFilter(x -> x > t_open, joins),
-            arrayFilter(x -> x >= t_open, ends)
-        ) AS closers,
-        arrayFilter(x -> x > t_open, alls) AS later,
-        if(notEmpty(closers), arrayReduce('min', closers),
-           if(notEmpty(later), arrayReduce('max', later), t_open)) AS t_close
-    FROM (
-        SELECT meeting_id, user_id, joins, leaves, alls, ends, arrayJoin(joins) AS t_open
-        FROM (
-            SELECT
-                meeting_id, user_id,
-                groupArrayIf(ts_ms, event_type = 'PARTICIPANT_JOINED') AS joins,
-                groupArrayIf(ts_ms, event_type = 'PARTICIPANT_LEFT') AS leaves,
-                groupArray(ts_ms) AS alls
-            FROM events FINAL
-            WHERE user_id != ''
-              AND meeting_id IN (SELECT meeting_id FROM events WHERE ts_ms > %(from_ms)s)
-              {filter}
-            GROUP BY meeting_id, user_id
-            HAVING notEmpty(joins)
-        ) AS pairs ANY LEFT JOIN (
-            SELECT meeting_id, groupArray(ts_ms) AS ends
-            FROM events FINAL
-            WHERE event_type = 'MEETING_ENDED'
-            GROUP BY meeting_id
-        ) AS meeting_ends USING meeting_id
-    )
-    WHERE t_open < %(to_ms)s
-)
-WHERE t_close > %(from_ms)s AND t_close > t_open
+SELECT meeting_id, user_id, t_open, t_close
+FROM sessions FINAL
+WHERE t_open < %(to_ms)s AND t_close > %(from_ms)s AND t_close > t_open {filter}
 """
-"""Sessions (DESIGN section 4) with a part of positive length inside [from, to).
-
-A session that reaches into the range closes at an event of its meeting later than ``from``,
-so only meetings with such an event need to be read: the range prunes history exactly.
-"""
+"""Sessions (DESIGN section 4, kept at ingest by queries/sessions.py) with a part of positive
+length inside [from, to)."""
 
 SESSION_TOTALS = """
 SELECT

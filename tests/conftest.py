@@ -22,7 +22,7 @@ for path in (TESTS, TESTS / "fixtures", ROOT):
 from components import ComponentUnavailable, in_ci, start_tansu, unavailable  # noqa: E402
 from servers import ClickHouseServer, RedisServer  # noqa: E402
 
-EVENT_TABLES = ("events", "event_ids", "dead_letters")
+EVENT_TABLES = ("events", "event_ids", "pair_events", "sessions", "dead_letters")
 
 
 def realdata_dir() -> Path:
@@ -100,7 +100,7 @@ def server_engine(clickhouse_server):
     engine.close()
 
 
-def _truncate(engine) -> None:
+def truncate(engine) -> None:
     for table in EVENT_TABLES:
         engine.execute(f"TRUNCATE TABLE {table}")
 
@@ -109,7 +109,7 @@ def _truncate(engine) -> None:
 def engine(request):
     """Each ClickHouse engine in turn, emptied for the test."""
     eng = request.getfixturevalue(f"{request.param}_engine")
-    _truncate(eng)
+    truncate(eng)
     return eng
 
 

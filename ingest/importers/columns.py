@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from functools import lru_cache
 
 
 def fold(text: str) -> str:
@@ -22,6 +23,7 @@ _JOIN = ("join", "beitritt", "beigetreten", "arrivee", "entree", "entrada", "ing
 _LEAVE = ("leave", "left", "verlass", "depart", "sortie", "saida", "keluar", "meninggalkan")
 
 
+@lru_cache(maxsize=1024)
 def column_role(header: str) -> str | None:
     """The role of one header cell, or None when unknown."""
     h = fold(header)

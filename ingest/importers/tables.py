@@ -30,12 +30,13 @@ def iter_table_rows(path, delimiter: str):
         if not cells:
             kind = roles = None  # a blank line ends a table
             continue
-        candidate = header_map(fields)
-        candidate_kind = table_kind(candidate) if len(cells) >= 3 else None
-        if candidate_kind:
-            kind, roles = candidate_kind, candidate
-            yield ("header", number, kind, roles)
-            continue
+        if kind is None and len(cells) >= 3:  # headers open a table (after a blank or a title)
+            candidate = header_map(fields)
+            candidate_kind = table_kind(candidate)
+            if candidate_kind:
+                kind, roles = candidate_kind, candidate
+                yield ("header", number, kind, roles)
+                continue
         if kind is not None and len(cells) >= 2:
             yield ("row", number, kind, roles, fields)
             continue

@@ -18,7 +18,7 @@ from datetime import datetime, timezone
 
 from .columns import action_kind
 from .dates import DateOrder, parse_local
-from .events import duration_s, message, stable_id
+from .events import duration_s, message
 from .pseudonym import normalize_email, normalize_name
 from .tables import iter_table_rows, sniff_delimiter
 
@@ -95,7 +95,7 @@ def iter_teams(path, options):
         stamp = datetime.fromtimestamp(start / 1000, timezone.utc).strftime("%Y%m%dT%H%M%SZ")
         meeting_id = "teams:" + stamp
         if info.get("title"):
-            meeting_id += "-" + stable_id("title", normalize_name(info["title"]))[:8]
+            meeting_id += "-" + options.pseudonyms.person_id("title:" + normalize_name(info["title"]))[2:10]
     platform = {"platform": "teams"}
     yield message("MEETING_STARTED", start, meeting_id, None,
                   dict(platform, participants=[]), ("meeting",))

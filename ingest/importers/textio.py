@@ -5,7 +5,6 @@ import codecs
 import csv
 import io
 
-_DELIMITERS = ("\t", ";", ",")
 
 
 def sniff_encoding(head: bytes) -> str:

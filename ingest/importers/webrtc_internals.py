@@ -8,7 +8,7 @@ the browser and ignored.
 from __future__ import annotations
 
 import hashlib
-from datetime import datetime
+from datetime import datetime, timezone
 from urllib.parse import urlsplit
 
 import orjson
@@ -103,7 +103,7 @@ def iter_webrtc_internals(path, options):
     meeting_key = next((u for u in urls if u), "") or "unknown-page"
     first_day = ""
     if agg.first_ms is not None:
-        first_day = datetime.utcfromtimestamp(agg.first_ms / 1000).strftime("%Y-%m-%d")
+        first_day = datetime.fromtimestamp(agg.first_ms / 1000, timezone.utc).strftime("%Y-%m-%d")
     user_basis = "\x1f".join([meeting_key, ",".join(sorted(pcs)), first_day])
     user_id = "webrtc:u-" + hashlib.sha256(user_basis.encode("utf-8")).hexdigest()[:20]
     device = from_client_hints(doc.get("UserAgentData"), doc.get("UserAgent"))

@@ -47,20 +47,19 @@ def _scan(path):
     for number, fields in iter_rows(path, ","):
         if not any(fields):
             continue
-        folded = [fold(f) for f in fields]
-        if roles is None and folded and folded[0] == "meeting id":
+        if roles is not None:
+            yield ("row", number, roles, fields)
+            continue
+        if fold(fields[0]) == "meeting id":
             meeting_header = fields
             continue
-        if roles is None and meeting_header is not None:
+        if meeting_header is not None:
             yield ("meeting", number, meeting_header, fields)
             meeting_header = None
             continue
         candidate = header_map(fields)
         if _is_zoom_header(candidate):
             roles = candidate
-            continue
-        if roles is not None:
-            yield ("row", number, roles, fields)
 
 
 def _cell(fields, roles, role):
