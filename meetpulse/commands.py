@@ -179,17 +179,24 @@ def format_stats(stats: dict, start: str, end: str) -> str:
 # ---------------------------------------------------------------- serve and demo
 
 
-def _create_app(settings: Settings, engine, redis_client):
+def _create_app(settings: Settings, engine, redis_client, bootstrap: str = ""):
     from dashboard.app import create_app
+    from dashboard.webhooks import kafka_publisher, zoom_webhook_blueprint
 
-    return create_app(settings, lambda: engine, redis_client)
+    from .importing import platform_options
+
+    app = create_app(settings, lambda: engine, redis_client)
+    publish = kafka_publisher(bootstrap, settings.kafka_topic) if bootstrap else None
+    app.server.register_blueprint(zoom_webhook_blueprint(settings.zoom_webhook_secret,
+                                                         lambda: platform_options(settings), publish))
+    return app
 
 
 def cmd_serve(args, settings: Settings) -> int:
     host = args.host or settings.web_host
     port = args.port or settings.web_port
     with components(settings, "serve", redis=settings.embedded or bool(settings.redis_url)) as c:
-        app = _create_app(settings, c.engine, c.redis)
+        app = _create_app(settings, c.engine, c.redis, c.bootstrap)
         if c.stack is not None:
             c.stack.advertise(web=f"http://{host}:{port}")
         print(f"meetpulse web app on http://{host}:{port}", flush=True)
@@ -235,7 +242,7 @@ def cmd_demo(args, settings: Settings) -> int:
         ]
         for t in threads:
             t.start()
-        app = _create_app(settings, c.engine, c.redis)
+        app = _create_app(settings, c.engine, c.redis, c.bootstrap)
         c.stack.advertise(web=f"http://{host}:{port}")
         web = threading.Thread(target=lambda: app.run(host=host, port=port, debug=False, threaded=True),
                                name="web", daemon=True)
