@@ -148,6 +148,9 @@ class DataService:
         self._locks: dict[str, threading.Lock] = {}
         self._locks_lock = threading.Lock()
         self.latencies: deque = deque(maxlen=600)
+        self.redis_retry_s = 5.0
+        self._redis_error = ""
+        self._redis_down_until = 0.0  # after a Redis failure, leave it alone for a few seconds
         self.computed = 0  # panel computations (cache misses), for tests and the System page
 
     # -- engine and version ---------------------------------------------------------------
@@ -174,22 +177,30 @@ class DataService:
         payload = json.dumps([name, q.canonical(), extra, version], sort_keys=True, separators=(",", ":"))
         return "meetpulse:panel:" + hashlib.sha256(payload.encode()).hexdigest()[:40]
 
+    def _redis_resting(self) -> bool:
+        return self.redis is not None and time.monotonic() < self._redis_down_until
+
+    def _redis_failed(self, exc: Exception) -> None:
+        log.debug("redis failed: %s", exc)
+        self._redis_error = f"{type(exc).__name__}: {exc}"
+        self._redis_down_until = time.monotonic() + self.redis_retry_s
+
     def _cache_get(self, key: str):
-        if self.cache is None:
+        if self.cache is None or self._redis_resting():
             return None
         try:
             return self.cache.get(key)
         except Exception as exc:  # Redis down: compute without the cache
-            log.debug("cache get failed: %s", exc)
+            self._redis_failed(exc)
             return None
 
     def _cache_set(self, key: str, value, timeout: int) -> None:
-        if self.cache is None:
+        if self.cache is None or self._redis_resting():
             return
         try:
             self.cache.set(key, value, timeout=timeout)
         except Exception as exc:
-            log.debug("cache set failed: %s", exc)
+            self._redis_failed(exc)
 
     def _lock_for(self, key: str) -> threading.Lock:
         with self._locks_lock:
@@ -236,22 +247,23 @@ class DataService:
     def _record_latency(self, name: str, ms: float) -> None:
         entry = {"t": int(time.time() * 1000), "panel": name, "ms": round(ms, 3)}
         self.latencies.append(entry)
-        if self.redis is not None:
+        if self.redis is not None and not self._redis_resting():
             try:
                 pipe = self.redis.pipeline(transaction=False)
                 pipe.lpush(QUERY_LATENCY_KEY, json.dumps(entry))
                 pipe.ltrim(QUERY_LATENCY_KEY, 0, 599)
                 pipe.execute()
-            except Exception:
-                pass
+            except Exception as exc:
+                self._redis_failed(exc)
 
     def query_latencies(self, since_ms: int | None = None) -> list[dict]:
         """Recent panel computations of this web app (shared through Redis when it is up)."""
         entries = None
-        if self.redis is not None:
+        if self.redis is not None and not self._redis_resting():
             try:
                 entries = [json.loads(x) for x in self.redis.lrange(QUERY_LATENCY_KEY, 0, 599)]
-            except Exception:
+            except Exception as exc:
+                self._redis_failed(exc)
                 entries = None
         if entries is None:
             entries = list(self.latencies)
@@ -268,10 +280,16 @@ class DataService:
     def _redis_call(self, fn):
         if self.redis is None:
             raise LiveUnavailable("Redis not configured (set REDIS_URL)", configured=False)
+        if self._redis_resting():
+            raise LiveUnavailable(f"Redis unavailable: {self._redis_error}")
         try:
-            return fn(self.redis)
+            value = fn(self.redis)
         except Exception as exc:
-            raise LiveUnavailable(f"Redis unavailable: {type(exc).__name__}: {exc}") from None
+            self._redis_error = f"{type(exc).__name__}: {exc}"
+            self._redis_failed(exc)
+            raise LiveUnavailable(f"Redis unavailable: {self._redis_error}") from None
+        self._redis_down_until = 0.0
+        return value
 
     def live(self, now_ms: int | None = None) -> dict:
         from ingest.live import read_live_status

@@ -31,9 +31,12 @@ def redis_client_for(settings):
     if not settings.redis_url:
         return None
     import redis
+    from redis.backoff import ExponentialBackoff
+    from redis.retry import Retry
 
+    # one quick retry: a page must not wait seconds on a Redis that is down
     return redis.Redis.from_url(settings.redis_url, socket_connect_timeout=2, socket_timeout=3,
-                                health_check_interval=10)
+                                health_check_interval=10, retry=Retry(ExponentialBackoff(cap=0.5, base=0.1), 1))
 
 
 __all__ = ["engine_provider_for", "redis_client_for", "EngineUnavailable"]

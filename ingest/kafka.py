@@ -9,6 +9,12 @@ from confluent_kafka import Consumer, KafkaError, KafkaException, Producer, Topi
 from confluent_kafka.admin import AdminClient, NewTopic
 
 log = logging.getLogger(__name__)
+# librdkafka's own log lines go through Python logging (quiet unless --verbose), not raw stderr
+LIBRDKAFKA_LOG = logging.getLogger("librdkafka")
+
+
+def _base(bootstrap: str) -> dict:
+    return {"bootstrap.servers": bootstrap, "logger": LIBRDKAFKA_LOG}
 
 # A consumer with librdkafka's defaults waits ~23 s for its first assignment on tansu; these
 # bring it to ~3 s and still suit a real Kafka cluster.
@@ -33,7 +39,7 @@ class Message:
 
 def ensure_topics(bootstrap: str, topics: Sequence[str], partitions: int = 3, timeout: float = 10.0) -> None:
     """Create the topics that do not exist yet (idempotent)."""
-    admin = AdminClient({"bootstrap.servers": bootstrap})
+    admin = AdminClient(_base(bootstrap))
     try:
         existing = admin.list_topics(timeout=timeout).topics
     except KafkaException as exc:
@@ -52,7 +58,7 @@ def ensure_topics(bootstrap: str, topics: Sequence[str], partitions: int = 3, ti
 
 def check_broker(bootstrap: str, timeout: float = 5.0) -> None:
     """Raise BrokerUnavailable unless the broker answers a metadata request."""
-    admin = AdminClient({"bootstrap.servers": bootstrap})
+    admin = AdminClient(_base(bootstrap))
     try:
         admin.list_topics(timeout=timeout)
     except KafkaException as exc:
@@ -63,7 +69,7 @@ class KafkaProducer:
     """Thin producer: bytes in, delivery errors surfaced on flush."""
 
     def __init__(self, bootstrap: str, **config):
-        conf = {"bootstrap.servers": bootstrap, "linger.ms": 5, "enable.idempotence": False}
+        conf = {**_base(bootstrap), "linger.ms": 5, "enable.idempotence": False}
         conf.update(config)
         self._producer = Producer(conf)
         self._errors: list[str] = []
@@ -97,7 +103,7 @@ class KafkaConsumer:
 
     def __init__(self, bootstrap: str, group_id: str, topics: Iterable[str], **config):
         conf = {
-            "bootstrap.servers": bootstrap,
+            **_base(bootstrap),
             "group.id": group_id,
             "enable.auto.commit": False,
             "auto.offset.reset": "earliest",

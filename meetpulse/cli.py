@@ -8,6 +8,9 @@ import sys
 import threading
 import time
 
+from ingest.kafka import BrokerUnavailable
+from queries.engine import EngineUnavailable, QueryError
+
 from .localstack import ComponentError
 from .settings import Settings, SettingsError
 
@@ -108,6 +111,9 @@ def main(argv: list[str] | None = None) -> int:
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     for noisy in ("werkzeug", "urllib3"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
+    # the driver logs every refused connection with a traceback; the engine reports it in one line
+    logging.getLogger("clickhouse_driver").setLevel(logging.CRITICAL)
+    logging.getLogger("librdkafka").setLevel(logging.DEBUG if args.verbose else logging.CRITICAL)
     try:
         settings = Settings.from_env(data_dir=getattr(args, "data_dir", None))
         from . import commands
@@ -115,6 +121,12 @@ def main(argv: list[str] | None = None) -> int:
         return getattr(commands, "cmd_" + args.command)(args, settings)
     except (ComponentError, SettingsError) as exc:
         print(f"meetpulse: {exc}", file=sys.stderr)
+        return 2
+    except (EngineUnavailable, QueryError) as exc:
+        print(f"meetpulse: {exc}; check ClickHouse and CLICKHOUSE_URL", file=sys.stderr)
+        return 2
+    except BrokerUnavailable as exc:
+        print(f"meetpulse: {exc}; check the broker and KAFKA_BOOTSTRAP_SERVERS", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         return 130

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import logging
+import os
 import re
 import time
 from dataclasses import dataclass
@@ -44,15 +45,18 @@ class Migration:
     sql: str
 
 
-def features_for(version: tuple[int, ...]) -> dict[str, str]:
-    """Column types and codecs this server supports: LowCardinality and codecs arrived in 19.x/20.x.
+def features_for(version: tuple[int, ...], retention_days: int = 0) -> dict[str, str]:
+    """What this server supports: LowCardinality, codecs, DateTime64 and TTL arrived in 19.x-20.x (gated on 21.1+).
 
-    The 18.16 server that Debian ships gets plain types; chDB and current servers the extras.
+    The 18.16 server that Debian ships gets plain types and keeps data forever; chDB and current
+    servers get the extras (TTL only when MEETPULSE_RETENTION_DAYS is set).
     """
-    modern = version >= (20, 1)
+    modern = version >= (21, 1)
     return {
         "low_string": "LowCardinality(String)" if modern else "String",
         "delta_codec": "CODEC(Delta, ZSTD)" if modern else "",
+        "ts64_column": "ts64 DateTime64(3, 'UTC') MATERIALIZED fromUnixTimestamp64Milli(ts_ms)," if modern else "",
+        "ttl": f"TTL ts + INTERVAL {int(retention_days)} DAY" if modern and retention_days > 0 else "",
     }
 
 
@@ -65,11 +69,13 @@ def load_migrations(directory: Path = MIGRATIONS_DIR) -> list[Migration]:
     return found
 
 
-def migrate(engine: Engine) -> list[Migration]:
+def migrate(engine: Engine, retention_days: int | None = None) -> list[Migration]:
     """Apply every migration not yet recorded; return the ones applied now."""
+    if retention_days is None:
+        retention_days = int(os.environ.get("MEETPULSE_RETENTION_DAYS") or 0)
     engine.execute(CREATE_LEDGER)
     applied = {row[0] for row in engine.execute(APPLIED)}
-    features = features_for(engine.version())
+    features = features_for(engine.version(), retention_days)
     done = []
     for migration in load_migrations():
         if migration.version in applied:

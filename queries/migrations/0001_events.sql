@@ -4,6 +4,7 @@ CREATE TABLE IF NOT EXISTS events (
     event_type {low_string},
     ts_ms Int64 {delta_codec},
     ts DateTime MATERIALIZED toDateTime(intDiv(ts_ms, 1000)),
+    {ts64_column}
     meeting_id String,
     user_id String,
     host_id String,
@@ -34,3 +35,4 @@ CREATE TABLE IF NOT EXISTS events (
 ) ENGINE = ReplacingMergeTree()
 PARTITION BY toYYYYMM(ts)
 ORDER BY (event_type, ts_ms, meeting_id, event_id)
+{ttl}
