@@ -179,13 +179,13 @@ def format_stats(stats: dict, start: str, end: str) -> str:
 # ---------------------------------------------------------------- serve and demo
 
 
-def _create_app(settings: Settings, engine, redis_client, bootstrap: str = ""):
+def _create_app(settings: Settings, engine_provider, redis_client, bootstrap: str = ""):
     from dashboard.app import create_app
     from dashboard.webhooks import kafka_publisher, zoom_webhook_blueprint
 
     from .importing import platform_options
 
-    app = create_app(settings, lambda: engine, redis_client)
+    app = create_app(settings, engine_provider, redis_client)
     publish = kafka_publisher(bootstrap, settings.kafka_topic) if bootstrap else None
     app.server.register_blueprint(zoom_webhook_blueprint(settings.zoom_webhook_secret,
                                                          lambda: platform_options(settings), publish))
@@ -195,11 +195,19 @@ def _create_app(settings: Settings, engine, redis_client, bootstrap: str = ""):
 def cmd_serve(args, settings: Settings) -> int:
     host = args.host or settings.web_host
     port = args.port or settings.web_port
-    with components(settings, "serve", redis=settings.embedded or bool(settings.redis_url)) as c:
-        app = _create_app(settings, c.engine, c.redis, c.bootstrap)
-        if c.stack is not None:
-            c.stack.advertise(web=f"http://{host}:{port}")
+    if not settings.embedded:
+        # server mode connects lazily: the pages show error cards while a component is down
+        from dashboard.runtime import engine_provider_for, redis_client_for
+
+        app = _create_app(settings, engine_provider_for(settings), redis_client_for(settings),
+                          settings.kafka_bootstrap_servers)
         print(f"meetpulse web app on http://{host}:{port}", flush=True)
+        app.run(host=host, port=port, debug=False, threaded=True)
+        return 0
+    with components(settings, "serve", redis=True) as c:
+        app = _create_app(settings, lambda: c.engine, c.redis)
+        c.stack.advertise(web=f"http://{host}:{port}")
+        print(f"meetpulse web app on http://{host}:{port} (data in {settings.data_dir})", flush=True)
         app.run(host=host, port=port, debug=False, threaded=True)
     return 0
 
@@ -242,7 +250,7 @@ def cmd_demo(args, settings: Settings) -> int:
         ]
         for t in threads:
             t.start()
-        app = _create_app(settings, c.engine, c.redis, c.bootstrap)
+        app = _create_app(settings, lambda: c.engine, c.redis, c.bootstrap)
         c.stack.advertise(web=f"http://{host}:{port}")
         web = threading.Thread(target=lambda: app.run(host=host, port=port, debug=False, threaded=True),
                                name="web", daemon=True)
