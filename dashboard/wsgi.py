@@ -13,8 +13,21 @@ from meetpulse.settings import Settings
 
 from .app import create_app
 from .runtime import engine_provider_for, redis_client_for
+from .webhooks import kafka_publisher, zoom_webhook_blueprint
 
 settings = Settings.from_env(os.environ)
 logging.basicConfig(level=os.environ.get("LOG_LEVEL", "INFO"))
+logging.getLogger("clickhouse_driver").setLevel(logging.CRITICAL)  # the engine reports failures in one line
 app = create_app(settings, engine_provider_for(settings), redis_client_for(settings))
 server = app.server
+
+
+def _importer_options():
+    from meetpulse.importing import platform_options
+
+    return platform_options(settings)
+
+
+_publish = (kafka_publisher(settings.kafka_bootstrap_servers, settings.kafka_topic)
+            if settings.kafka_bootstrap_servers else None)
+server.register_blueprint(zoom_webhook_blueprint(settings.zoom_webhook_secret, _importer_options, _publish))

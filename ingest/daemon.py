@@ -132,6 +132,9 @@ class IngestDaemon:
         if "result" not in done:
             done["result"] = self.sinks.write_clickhouse(decoded, now_ms)
         result = done["result"]
+        if "sessions" not in done:
+            self.sinks.refresh_sessions(decoded, now_ms)
+            done["sessions"] = True
         if result.invalid and "dlq" not in done:
             for d in result.invalid:
                 m = d.message

@@ -97,15 +97,6 @@ class Sinks:
             pair_rows.append((event.meeting_id, event.user_id, event.event_type, event.ts_ms, event.event_id))
             id_rows.append((event.event_id, event.ts_ms))
             result.last_event_ms = max(result.last_event_ms or 0, event.ts_ms)
-        # event_ids last: an id found there means both tables below hold the event
-        self.engine.insert("events", STORED_COLUMNS, rows)
-        self.engine.insert("pair_events", PAIR_COLUMNS, pair_rows)
-        self.engine.insert("event_ids", ("event_id", "ts_ms"), id_rows)
-        # every meeting of the batch, duplicates included: a replay after a crash before this
-        # step must still bring the sessions up to date
-        touched = {d.result.meeting_id for d in valid if d.result.event_type != "MEETING_STARTED"}
-        if touched:
-            sessions.refresh(self.engine, touched, now_ms)
         result.stored = len(rows)
         result.invalid = [d for d in decoded if isinstance(d.result, InvalidMessage)]
         dead_rows = []
@@ -114,8 +105,21 @@ class Sinks:
             m = d.message
             dead_rows.append((sha256_hex(m.value), d.result.reason, now_ms, m.topic, m.partition, m.offset,
                               len(m.value or b"")))
+        self.engine.insert("events", STORED_COLUMNS, rows)
+        self.engine.insert("pair_events", PAIR_COLUMNS, pair_rows)
         self.engine.insert("dead_letters", DEAD_LETTER_COLUMNS, dead_rows)
+        # event_ids last: an id found there means every table above holds the event, and once it
+        # is written this step cannot fail any more (so a retry never recounts its events)
+        self.engine.insert("event_ids", ("event_id", "ts_ms"), id_rows)
         return result
+
+    def refresh_sessions(self, decoded: Sequence[Decoded], now_ms: int) -> None:
+        """Recompute the sessions of every meeting in the batch, duplicates included: a replay
+        after a crash before this step must still bring them up to date."""
+        touched = {d.result.meeting_id for d in decoded
+                   if isinstance(d.result, Event) and d.result.event_type != "MEETING_STARTED"}
+        if touched:
+            sessions.refresh(self.engine, touched, now_ms)
 
     def write_redis(self, decoded: Sequence[Decoded], result: BatchResult, now_ms: int) -> None:
         if self.live is None:
@@ -150,6 +154,7 @@ def store_messages(engine: Engine, live: LiveCounters | None, values: Iterable[b
     for start in range(0, len(messages), 5000):
         decoded = decode_batch(messages[start:start + 5000], max_bytes)
         result = sinks.write_clickhouse(decoded, now_ms)
+        sinks.refresh_sessions(decoded, now_ms)
         sinks.write_redis(decoded, result, now_ms)
         total.add(result)
     return total

@@ -17,6 +17,7 @@ from oracle import expected_stats
 from queries.engine import EngineUnavailable
 from queries.filters import Filters
 from queries.stats import STATS_KEYS, compute_stats
+from conftest import truncate
 
 KAFKA_TS = BASE_MS + 3 * 86_400_000
 H = 3_600_000
@@ -46,8 +47,7 @@ def raw_messages():
 def seeded(request, raw_messages):
     """One engine with the pipeline fixture stored through the ingest pipeline."""
     engine = request.getfixturevalue(f"{request.param}_engine")
-    for table in ("events", "event_ids", "dead_letters"):
-        engine.execute(f"TRUNCATE TABLE {table}")
+    truncate(engine)
     store_messages(engine, None, raw_messages, kafka_ts_ms=KAFKA_TS)
     return engine
 
@@ -89,7 +89,13 @@ def test_overview_equals_stats_and_oracle(seeded, client, raw_messages, name):
 def test_cli_stats_agrees_with_the_api(request, seeded, client, raw_messages):
     """`meetpulse stats` in its own process (server engine: chDB allows one process per folder)."""
     if seeded.name != "server":
-        pytest.skip("meetpulse stats runs in another process; chDB's folder is held by this one")
+        # chDB's folder is held by this process, so `meetpulse stats` cannot open it from another one;
+        # compare with the function the command prints instead
+        for name in ("two_days", "cut"):
+            f, t = NAMED_RANGES[name]
+            body = client.get("/api/v1/analytics/overview" + range_qs(f, t)).get_json()
+            close({k: body[k] for k in STATS_KEYS}, compute_stats(seeded, f, t))
+        return
     from cli_helpers import env_with, stats_json
 
     server = request.getfixturevalue("clickhouse_server")
