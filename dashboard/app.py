@@ -25,8 +25,16 @@ from .data import DataService, LiveUnavailable
 from .page import Context, context_for, page_layout, register_page, rows_to_csv
 from .pages import PAGES, page_for
 from .pages.overview import register_live
-from .timerange import (FILTER_PARAMS, RANGES, ParamError, build_search, iso_to_local_input,
-                        local_input_to_iso, parse_search, zone_names)
+from .timerange import (
+    FILTER_PARAMS,
+    RANGES,
+    ParamError,
+    build_search,
+    iso_to_local_input,
+    local_input_to_iso,
+    parse_search,
+    zone_names,
+)
 
 ASSETS = Path(__file__).resolve().parent.parent / "assets"
 REFRESH_CHOICES = (5, 10, 30, 60)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field
+
 import orjson
 
 PREFIX = "meetpulse:"
@@ -161,7 +162,7 @@ class LiveCounters:
 
     def rebuild(self, engine, now_ms: int | None = None) -> dict:
         """Restore the live sets and the dead-letter set from ClickHouse after Redis lost them."""
-        from queries.live_rebuild import live_entities, dead_letter_hashes, last_event_ms
+        from queries.live_rebuild import dead_letter_hashes, last_event_ms, live_entities
 
         now_ms = int(time.time() * 1000) if now_ms is None else now_ms
         since = now_ms - self.idle_ms

@@ -21,7 +21,8 @@ from dataclasses import dataclass, field
 from typing import Callable
 
 from ingest.contract import USER_EVENT_TYPES
-from ingest.producer import build_message, encode, now_ms as wall_now_ms
+from ingest.producer import build_message, encode
+from ingest.producer import now_ms as wall_now_ms
 
 # region -> (base network latency ms, weight of users living there)
 REGIONS = {

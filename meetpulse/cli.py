@@ -52,7 +52,8 @@ def build_parser() -> argparse.ArgumentParser:
     _data_dir(p)
     p.add_argument("--rate", type=float, default=50.0, help="events per second (default 50)")
     p.add_argument("--meetings", type=int, default=20, help="meetings running at once (default 20)")
-    p.add_argument("--duration", type=float, default=None, metavar="S", help="stop after S seconds (default: run until Ctrl-C)")
+    p.add_argument("--duration", type=float, default=None, metavar="S",
+                   help="stop after S seconds (default: run until Ctrl-C)")
     p.add_argument("--invalid-ratio", type=float, default=0.0, metavar="R",
                    help="share of deliberately invalid messages, 0-1 (default 0)")
     p.add_argument("--seed", type=int, default=None, help="random seed for repeatable traffic")

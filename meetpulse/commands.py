@@ -6,13 +6,10 @@ import logging
 import sys
 import threading
 import time
-from collections import Counter
 from datetime import datetime, timezone
-from pathlib import Path
 
 from .components import components, ensure_database
 from .localstack import ComponentError
-from .progress import Progress
 from .settings import Settings
 
 log = logging.getLogger("meetpulse")
@@ -267,25 +264,3 @@ def cmd_demo(args, settings: Settings) -> int:
             t.join(10)
     print("meetpulse demo stopped")
     return 0
-
-
-def summary_lines(read: int, result, skipped: list | None = None) -> list[str]:
-    lines = [f"read {read}", f"stored {result.stored}", f"duplicates {result.duplicates}",
-             f"dead-lettered {sum(result.dead_lettered.values())}"]
-    for reason, count in sorted(result.dead_lettered.items()):
-        lines.append(f"  {reason}: {count}")
-    return lines
-
-
-def count_by(values) -> Counter:
-    return Counter(values)
-
-
-def existing(paths) -> list[Path]:
-    out = []
-    for p in paths:
-        path = Path(p)
-        if not path.is_file():
-            raise ComponentError(f"{p}: no such file")
-        out.append(path)
-    return out

@@ -7,7 +7,7 @@ import time
 
 import pytest
 
-from cli_helpers import env_with, iso, run_cli, start_daemon, wait_until
+from cli_helpers import env_with, run_cli, start_daemon, wait_until
 from components import free_port
 
 COMMANDS = ["migrate", "ingest", "simulate", "import", "stats", "serve", "demo"]

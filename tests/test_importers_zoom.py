@@ -7,7 +7,6 @@ import hmac
 import json
 from pathlib import Path
 
-import pytest
 
 from ingest.contract import Event, decode
 from ingest.importers import (ImportOptions, JsonFileJoinStateStore, MemoryJoinStateStore,

@@ -53,6 +53,7 @@ def build_devices(ctx: Context):
     rows = [{"dimension": dim, "name": r["name"], "joins": r["joins"]}
             for dim in ("device_type", "device_os", "device_browser") for r in d[dim]]
     import plotly.graph_objects as go
+
     from ..figures import PALETTE, base_layout, empty_figure
 
     if not rows:

@@ -59,8 +59,8 @@ from .summary import ImportSummary
 from .teams import iter_teams
 from .webrtc_internals import iter_webrtc_internals
 from .zoom_csv import iter_zoom_csv
-from .zoom_webhook import (iter_zoom_webhook_file, verify_zoom_signature, zoom_url_validation_response,
-                           zoom_webhook_events as _zoom_webhook_events)
+from .zoom_webhook import iter_zoom_webhook_file, verify_zoom_signature, zoom_url_validation_response
+from .zoom_webhook import zoom_webhook_events as _zoom_webhook_events
 
 _IMPORTERS = {
     "webrtc-internals": iter_webrtc_internals,

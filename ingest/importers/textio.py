@@ -6,7 +6,6 @@ import csv
 import io
 
 
-
 def sniff_encoding(head: bytes) -> str:
     if head.startswith(codecs.BOM_UTF8):
         return "utf-8-sig"
