@@ -22,6 +22,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 from queries.filters import Filters
 from queries.pages.buckets import Bucketing
+from queries.timeutil import epoch_ms
 
 RANGES = {"1h": 3_600_000, "24h": 86_400_000, "7d": 7 * 86_400_000, "30d": 30 * 86_400_000}
 DEFAULT_RANGE = "24h"
@@ -142,9 +143,7 @@ def parse_instant(text: str, param: str) -> int:
         dt = datetime.fromisoformat(raw.replace("Z", "+00:00").replace(" ", "T"))
     except ValueError as exc:
         raise ParamError(param, f"{raw[:40]!r} is not a valid time: {exc}") from None
-    if dt.tzinfo is None:
-        dt = dt.replace(tzinfo=timezone.utc)
-    return int(round(dt.timestamp() * 1000))
+    return epoch_ms(dt)
 
 
 def _values(args: Mapping, name: str) -> list[str]:

@@ -126,7 +126,12 @@ def _is_number(value: Any) -> bool:
     return isinstance(value, float) and math.isfinite(value)
 
 
+INT64_MAX = 2**63 - 1
+
+
 def _check(value: Any, kind: str, path: str) -> Any:
+    if kind == "int" and _is_int(value) and not -INT64_MAX - 1 <= value <= INT64_MAX:
+        raise _Invalid(f"out_of_range:{path}")  # stored as Int64
     ok = {
         "num": _is_number,
         "int": _is_int,

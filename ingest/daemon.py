@@ -190,13 +190,17 @@ class IngestDaemon:
             return
         self._last_lag_check = now
         try:
-            lag = self.consumer.lag()
+            ends = self.consumer.high_watermarks()
         except Exception as exc:  # lag is informative only
             log.debug("lag unavailable: %s", exc)
             return
+        lag = sum(max(0, high - position) for position, high in ends.values() if position >= 0)
         self.metrics.set(consumer_lag=lag)
         if self.sinks.live is not None:
             try:
                 record_lag(self.sinks.live.redis, int(time.time() * 1000), lag, None)
+                # a partition whose log now ends at or below what Redis applied was recreated
+                # (a broker without persistence restarted): its watermark must start over
+                self.sinks.live.forget_watermarks_beyond({f"{t}:{p}": high for (t, p), (_pos, high) in ends.items()})
             except RETRYABLE:
                 pass

@@ -156,21 +156,19 @@ class KafkaConsumer:
         for (topic, partition), offset in offsets.items():
             self._consumer.seek(TopicPartition(topic, partition, offset))
 
-    def lag(self) -> int:
-        """Messages behind the high watermark over the current assignment."""
-        total = 0
+    def high_watermarks(self) -> dict[tuple[str, int], tuple[int, int]]:
+        """(position, end offset) of each assigned partition (position -1 when not known yet)."""
         parts = self._consumer.assignment()
         if not parts:
-            return 0
-        positions = self._consumer.position(parts)
-        for tp in positions:
+            return {}
+        out = {}
+        for tp in self._consumer.position(parts):
             try:
                 _low, high = self._consumer.get_watermark_offsets(tp, timeout=1.0, cached=False)
             except KafkaException:
                 continue
-            if tp.offset >= 0:
-                total += max(0, high - tp.offset)
-        return total
+            out[(tp.topic, tp.partition)] = (tp.offset, high)
+        return out
 
     def close(self) -> None:
         self._consumer.close()

@@ -157,6 +157,14 @@ class LiveCounters:
     def reset_watermarks(self) -> None:
         self.redis.delete(K_WATERMARKS)
 
+    def forget_watermarks_beyond(self, log_ends: dict[str, int]) -> list[str]:
+        """Drop the watermark of each partition whose log ends at or below it (the log was reset)."""
+        marks = self.watermarks()
+        stale = [tp for tp, end in log_ends.items() if tp in marks and end <= marks[tp]]
+        if stale:
+            self.redis.hdel(K_WATERMARKS, *stale)
+        return stale
+
     def is_initialised(self) -> bool:
         return bool(self.redis.hexists(K_STATE, "initialised_ms"))
 

@@ -127,7 +127,11 @@ def serve_metrics(metrics: IngestMetrics, host: str, port: int) -> ThreadingHTTP
         def log_message(self, *_args):
             pass
 
-    server = ThreadingHTTPServer((host, port), Handler)
+    try:
+        server = ThreadingHTTPServer((host, port), Handler)
+    except OSError as exc:
+        raise OSError(f"cannot serve /metrics on {host}:{port} ({exc.strerror}); "
+                      f"change INGEST_METRICS_PORT or --metrics-port") from None
     server.daemon_threads = True
     threading.Thread(target=server.serve_forever, name="metrics-http", daemon=True).start()
     return server

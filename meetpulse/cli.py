@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import math
 import signal
 import sys
 import threading
@@ -20,6 +21,27 @@ modes: with CLICKHOUSE_URL unset every command runs embedded, its state in --dat
 loopback). With CLICKHOUSE_URL set and no --data-dir, server mode: KAFKA_BOOTSTRAP_SERVERS,
 KAFKA_TOPIC, KAFKA_GROUP_ID, CLICKHOUSE_URL and REDIS_URL come from the environment.
 """
+
+
+def _number(low: float, high: float = math.inf, *, integer: bool = False, low_open: bool = False):
+    """An argparse type: a finite number in [low, high] (or (low, high] with ``low_open``)."""
+    def parse(text: str):
+        try:
+            value = int(text) if integer else float(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{text!r} is not a{'n integer' if integer else ' number'}") from None
+        if not math.isfinite(value) or value > high or value < low or (low_open and value == low):
+            bound = f"{'more than' if low_open else 'at least'} {low:g}" + (
+                f" and at most {high:g}" if math.isfinite(high) else "")
+            raise argparse.ArgumentTypeError(f"{text} is out of range: must be {bound}")
+        return value
+    return parse
+
+
+PORT = _number(1, 65535, integer=True)
+POSITIVE = _number(0, low_open=True)
+RATIO = _number(0, 1)
+INTERVAL = _number(0.001, 86400)
 
 
 def _data_dir(parser: argparse.ArgumentParser) -> None:
@@ -43,18 +65,19 @@ def build_parser() -> argparse.ArgumentParser:
                        description="Consume the topic, validate, store, dead-letter, update live counters; "
                                    "serves /healthz and /metrics. SIGTERM finishes the batch, commits, exits 0.")
     _data_dir(p)
-    p.add_argument("--metrics-port", type=int, default=None,
+    p.add_argument("--metrics-port", type=_number(0, 65535, integer=True), default=None,
                    help="port for /healthz and /metrics (default INGEST_METRICS_PORT or 9108; 0 disables)")
 
     p = sub.add_parser("simulate", help="publish realistic simulated meeting traffic",
                        description="Heavy-tailed meeting sizes, rejoins, regions with different latency, "
                                    "bad-network episodes.")
     _data_dir(p)
-    p.add_argument("--rate", type=float, default=50.0, help="events per second (default 50)")
-    p.add_argument("--meetings", type=int, default=20, help="meetings running at once (default 20)")
-    p.add_argument("--duration", type=float, default=None, metavar="S",
+    p.add_argument("--rate", type=POSITIVE, default=50.0, help="events per second (default 50)")
+    p.add_argument("--meetings", type=_number(1, integer=True), default=20,
+                   help="meetings running at once (default 20)")
+    p.add_argument("--duration", type=POSITIVE, default=None, metavar="S",
                    help="stop after S seconds (default: run until Ctrl-C)")
-    p.add_argument("--invalid-ratio", type=float, default=0.0, metavar="R",
+    p.add_argument("--invalid-ratio", type=RATIO, default=0.0, metavar="R",
                    help="share of deliberately invalid messages, 0-1 (default 0)")
     p.add_argument("--seed", type=int, default=None, help="random seed for repeatable traffic")
 
@@ -69,7 +92,7 @@ def build_parser() -> argparse.ArgumentParser:
                         "contract-v1 messages), webrtc-internals (Chrome dumps, JSON or RTCStatsDump), rtcstats "
                         "(Jitsi), zoom-webhook (payloads, one per file or JSON lines), zoom-csv (participant "
                         "report), teams (attendance list or report)")
-    p.add_argument("--interval", type=float, default=10.0, metavar="S",
+    p.add_argument("--interval", type=INTERVAL, default=10.0, metavar="S",
                    help="seconds per quality sample for WebRTC stats dumps (default 10)")
     p.add_argument("--tz", default="UTC", help="IANA zone for files whose times carry none (default UTC)")
     order = p.add_mutually_exclusive_group()
@@ -92,17 +115,18 @@ def build_parser() -> argparse.ArgumentParser:
                        description="Development server; in production run gunicorn dashboard.wsgi:server.")
     _data_dir(p)
     p.add_argument("--host", default=None, help="address to listen on (default WEB_HOST or 127.0.0.1)")
-    p.add_argument("--port", type=int, default=None, help="port (default WEB_PORT or 8050)")
+    p.add_argument("--port", type=PORT, default=None, help="port (default WEB_PORT or 8050)")
 
     p = sub.add_parser("demo", help="everything in one process: broker, Redis, chDB, simulator, ingest, web app",
                        description="The embedded stack with simulated traffic and the dashboard on "
                                    "http://127.0.0.1:8050. Ctrl-C stops every child process.")
     _data_dir(p)
     p.add_argument("--host", default=None, help="address to listen on (default 127.0.0.1)")
-    p.add_argument("--port", type=int, default=None, help="port (default 8050)")
-    p.add_argument("--rate", type=float, default=40.0, help="simulated events per second (default 40)")
-    p.add_argument("--meetings", type=int, default=12, help="simulated meetings at once (default 12)")
-    p.add_argument("--invalid-ratio", type=float, default=0.01, help="share of invalid messages (default 0.01)")
+    p.add_argument("--port", type=PORT, default=None, help="port (default 8050)")
+    p.add_argument("--rate", type=POSITIVE, default=40.0, help="simulated events per second (default 40)")
+    p.add_argument("--meetings", type=_number(1, integer=True), default=12,
+                   help="simulated meetings at once (default 12)")
+    p.add_argument("--invalid-ratio", type=RATIO, default=0.01, help="share of invalid messages, 0-1 (default 0.01)")
     return parser
 
 

@@ -6,7 +6,6 @@ import logging
 import sys
 import threading
 import time
-from datetime import datetime, timezone
 
 from .components import components, ensure_database
 from .localstack import ComponentError
@@ -16,14 +15,13 @@ log = logging.getLogger("meetpulse")
 
 
 def parse_iso_ms(text: str, name: str) -> int:
-    """Epoch ms of an ISO 8601 time; no zone means UTC."""
+    """Epoch ms of an ISO 8601 time; no zone means UTC (the same parser as the REST API)."""
+    from dashboard.timerange import ParamError, parse_instant
+
     try:
-        value = datetime.fromisoformat(text.strip().replace("Z", "+00:00"))
-    except ValueError:
-        raise ComponentError(f"{name} {text!r} is not an ISO 8601 time such as 2026-03-01T12:00:00Z") from None
-    if value.tzinfo is None:
-        value = value.replace(tzinfo=timezone.utc)
-    return int(value.timestamp() * 1000)
+        return parse_instant(text, name)
+    except ParamError as exc:
+        raise ComponentError(f"{name}: {exc.problem}") from None
 
 
 # ---------------------------------------------------------------- migrate
@@ -77,7 +75,10 @@ def cmd_ingest(args, settings: Settings) -> int:
     with components(settings, "ingest", broker=True, redis=True) as c:
         migrate(c.engine)
         metrics = IngestMetrics()
-        server = serve_metrics(metrics, settings.metrics_host, port) if port else None
+        try:
+            server = serve_metrics(metrics, settings.metrics_host, port) if port else None
+        except OSError as exc:
+            raise ComponentError(str(exc)) from None
         try:
             daemon = build_daemon(settings, c.bootstrap, c.engine, c.redis, metrics)
         except BrokerUnavailable as exc:
@@ -153,7 +154,7 @@ def cmd_stats(args, settings: Settings) -> int:
     with components(settings, "stats") as c:
         stats = compute_stats(c.engine, start, end)
     if args.json:
-        print(json.dumps(stats, indent=2))
+        print(json.dumps(stats, indent=2, allow_nan=False))
     else:
         print(format_stats(stats, args.start, args.end))
     return 0
@@ -189,9 +190,22 @@ def _create_app(settings: Settings, engine_provider, redis_client, bootstrap: st
     return app
 
 
+def check_port_free(host: str, port: int) -> None:
+    """Fail in one line before starting anything when the web port is taken."""
+    import socket
+
+    with socket.socket() as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind((host, port))
+        except OSError as exc:
+            raise ComponentError(f"cannot listen on {host}:{port} ({exc.strerror}); pass another --port") from None
+
+
 def cmd_serve(args, settings: Settings) -> int:
     host = args.host or settings.web_host
     port = args.port or settings.web_port
+    check_port_free(host, port)
     if not settings.embedded:
         # server mode connects lazily: the pages show error cards while a component is down
         from dashboard.runtime import engine_provider_for, redis_client_for
@@ -220,6 +234,7 @@ def cmd_demo(args, settings: Settings) -> int:
         settings = settings.with_(embedded=True, clickhouse_url="")
     host = args.host or settings.web_host
     port = args.port or settings.web_port
+    check_port_free(host, port)
     started = time.monotonic()
     with components(settings, "demo", broker=True, redis=True) as c:
         # the embedded broker is new on each run, so offsets restart at 0
@@ -256,8 +271,9 @@ def cmd_demo(args, settings: Settings) -> int:
               f"ready in {time.monotonic() - started:.1f}s); Ctrl-C stops it", flush=True)
         while not stop.is_set():
             stop.wait(0.5)
-            if not threads[0].is_alive():
-                print("meetpulse demo: the ingest loop stopped; shutting down", file=sys.stderr)
+            dead = [t.name for t in (*threads, web) if not t.is_alive()]
+            if dead:
+                print(f"meetpulse demo: the {dead[0]} thread stopped; shutting down", file=sys.stderr)
                 break
         stop_all()
         for t in threads:

@@ -30,15 +30,26 @@ def contract_lines(path: Path) -> Iterator[bytes]:
                 yield line
 
 
+CONTRACT_PROBE_LINES = 50
+
+
 def looks_like_contract(path: Path) -> bool:
+    """JSON lines where one of the first lines is an object with ``eventType``: the bad lines of
+    such a file are messages like any other, and go to the dead-letter topic with their reason."""
+    seen = 0
     with path.open("rb") as handle:
         for line in handle:
-            if line.strip():
-                try:
-                    first = orjson.loads(line)
-                except orjson.JSONDecodeError:
-                    return False
-                return isinstance(first, dict) and "eventType" in first
+            if not line.strip():
+                continue
+            seen += 1
+            if seen > CONTRACT_PROBE_LINES:
+                break
+            try:
+                value = orjson.loads(line.removeprefix(b"\xef\xbb\xbf"))
+            except orjson.JSONDecodeError:
+                continue
+            if isinstance(value, dict) and "eventType" in value:
+                return True
     return False
 
 
@@ -96,8 +107,12 @@ def messages_of(paths: list[Path], args, settings: Settings, summaries: list) ->
         if options is None:
             options = _platform_options(args, settings)
         fmt = fmt or importers.detect_format(path)
-        for message in importers.iter_events(path, fmt=fmt, options=options):
-            yield orjson.dumps(message)
+        try:
+            for message in importers.iter_events(path, fmt=fmt, options=options):
+                yield orjson.dumps(message)
+        except (ValueError, KeyError, TypeError) as exc:  # a forced --format that does not fit
+            raise ComponentError(f"{path}: cannot read as {fmt}: {str(exc).splitlines()[0] if str(exc) else exc!r}"
+                                 ) from None
     if options is not None:
         summaries.append(options.summary)
 
@@ -117,9 +132,17 @@ def check_formats(paths: list[Path], args) -> None:
             raise ComponentError(str(exc)) from None
 
 
-def publish(producer, topic: str, messages: Iterator[bytes], progress: Progress) -> int:
+MAX_PUBLISH_BYTES = 16 * 1024 * 1024
+
+
+def publish(producer, topic: str, messages: Iterator[bytes], progress: Progress, skipped: list) -> int:
+    """Send every message; one over the producer's size limit cannot travel and is reported instead."""
     count = 0
     for raw in messages:
+        if len(raw) > MAX_PUBLISH_BYTES:
+            skipped.append(f"message {count + len(skipped) + 1}: {len(raw):,} bytes, over the "
+                           f"{MAX_PUBLISH_BYTES:,}-byte transport limit (too_large); not published")
+            continue
         producer.send(topic, raw, key=meeting_key(raw))
         count += 1
         progress.advance()
@@ -133,17 +156,23 @@ def run_import(args, settings: Settings) -> int:
     paths = []
     for name in args.files:
         path = Path(name)
-        if not path.is_file():
+        if not path.exists():
             raise ComponentError(f"{name}: no such file")
+        if not path.is_file():
+            raise ComponentError(f"{name}: not a regular file")
         paths.append(path)
     check_formats(paths, args)
     progress = Progress("publishing", enabled=False if args.no_progress else None)
     summaries: list = []
     with components(settings, "import", broker=True, engine=False) as c:
         ensure_topics(c.bootstrap, [settings.kafka_topic, settings.kafka_dlq_topic])
-        producer = KafkaProducer(c.bootstrap, **{"message.max.bytes": 16 * 1024 * 1024})
-        read = publish(producer, settings.kafka_topic, messages_of(paths, args, settings, summaries), progress)
+        producer = KafkaProducer(c.bootstrap, **{"message.max.bytes": MAX_PUBLISH_BYTES + 65536})
+        unsent: list[str] = []
+        read = publish(producer, settings.kafka_topic, messages_of(paths, args, settings, summaries), progress,
+                       unsent)
         progress.finish()
+        for line in unsent:
+            print(f"skipped {line}")
         if c.stack is None:
             print(f"read {read}; published to {settings.kafka_topic} at {c.bootstrap} "
                   f"(the ingest daemon stores them)")

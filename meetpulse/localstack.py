@@ -93,12 +93,15 @@ def redis_binary() -> str:
 class Child:
     """A spawned server that stops with us."""
 
-    def __init__(self, name: str, argv: list[str], log_path: Path):
+    def __init__(self, name: str, argv: list[str], log_path: Path, cleanup: Path | None = None):
         self.name = name
         self.log_path = log_path
+        self.cleanup = cleanup
         self._log = open(log_path, "ab")
+        # A session of its own: a terminal's Ctrl-C reaches only meetpulse, which finishes its batch
+        # and then stops the children in order; PR_SET_PDEATHSIG still ends them if we are killed.
         self.proc = subprocess.Popen(argv, stdout=self._log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                                     preexec_fn=_die_with_parent)
+                                     preexec_fn=_die_with_parent, start_new_session=True)
 
     def stop(self) -> None:
         if self.proc.poll() is None:
@@ -109,6 +112,8 @@ class Child:
                 self.proc.kill()
                 self.proc.wait(5)
         self._log.close()
+        if self.cleanup is not None:
+            shutil.rmtree(self.cleanup, ignore_errors=True)
 
     def tail(self) -> str:
         try:
@@ -133,7 +138,8 @@ def start_redis(log_dir: Path) -> tuple[Child, str]:
     sock_dir = Path(tempfile.mkdtemp(prefix="mp-redis-"))
     sock = sock_dir / "redis.sock"
     child = Child("redis", [redis_binary(), "--port", "0", "--unixsocket", str(sock), "--unixsocketperm", "700",
-                            "--save", "", "--appendonly", "no", "--dir", str(sock_dir)], log_dir / "redis.log")
+                            "--save", "", "--appendonly", "no", "--dir", str(sock_dir)], log_dir / "redis.log",
+                  cleanup=sock_dir)
     deadline = time.monotonic() + 10
     while time.monotonic() < deadline and not sock.exists():
         if child.proc.poll() is not None:

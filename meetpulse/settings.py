@@ -93,6 +93,24 @@ class Settings:
             pseudonym_key=env.get("MEETPULSE_PSEUDONYM_KEY", ""),
         )
 
+    def __post_init__(self) -> None:
+        checks = (
+            (self.batch_max_messages >= 1, "INGEST_BATCH_MAX_MESSAGES", "must be at least 1"),
+            (self.batch_max_seconds > 0, "INGEST_BATCH_MAX_SECONDS", "must be more than 0"),
+            (self.max_message_bytes >= 1, "INGEST_MAX_MESSAGE_BYTES", "must be at least 1"),
+            (self.retry_limit_s >= 0, "INGEST_RETRY_LIMIT_S", "must not be negative"),
+            (self.retry_max_backoff_s > 0, "INGEST_RETRY_MAX_BACKOFF_S", "must be more than 0"),
+            (self.idle_timeout_s >= 1, "LIVE_IDLE_TIMEOUT_S", "must be at least 1"),
+            (0 <= self.metrics_port <= 65535, "INGEST_METRICS_PORT", "must be a port, 0-65535 (0 disables)"),
+            (1 <= self.web_port <= 65535, "WEB_PORT", "must be a port, 1-65535"),
+            (self.cache_seconds >= 1, "DASH_CACHE_SECONDS", "must be at least 1"),
+            (not self.redis_url or self.redis_url.startswith(("redis://", "rediss://", "unix://")),
+             "REDIS_URL", "must look like redis://host:6379/0, rediss://... or unix:///path"),
+        )
+        for ok, name, problem in checks:
+            if not ok:
+                raise SettingsError(f"{name} {problem}")
+
     def with_(self, **changes) -> "Settings":
         return replace(self, **changes)
 

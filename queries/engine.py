@@ -17,6 +17,10 @@ import orjson
 from clickhouse_driver.util.escape import escape_params
 
 
+# Batches put thousands of ids in an IN list; ClickHouse's default 256 KiB parser limit is too small.
+MAX_QUERY_SIZE = 64 * 1024 * 1024
+
+
 class EngineUnavailable(RuntimeError):
     """ClickHouse cannot be reached or refused the operation; the message says which engine."""
 
@@ -71,8 +75,10 @@ class ServerEngine(Engine):
         parsed = urlparse(url)
         self.label = f"ClickHouse server at {parsed.hostname}:{parsed.port or 9000} (CLICKHOUSE_URL)"
         self._local = threading.local()
-        sep = "&" if parsed.query else "?"
-        full = url if "connect_timeout" in parsed.query else f"{url}{sep}connect_timeout=3&send_receive_timeout=120"
+        extra = {"connect_timeout": "3", "send_receive_timeout": "120", "max_query_size": str(MAX_QUERY_SIZE)}
+        query = "&".join(f"{k}={v}" for k, v in extra.items() if k not in parsed.query)
+        full = f"{url}{'&' if parsed.query else '?'}{query}" if query else url
+        # unknown URL parameters (max_query_size) travel as settings with every query
         self._client_factory = lambda: Client.from_url(full)
         self.last_query_ms = 0.0
 
@@ -89,7 +95,7 @@ class ServerEngine(Engine):
         try:
             return fn(self._client())
         except errors.ServerException as exc:
-            raise QueryError(f"{self.label}: {str(exc).splitlines()[0]}") from None
+            raise QueryError(f"{self.label}: {server_error_text(exc)}") from None
         except (errors.NetworkError, errors.SocketTimeoutError, OSError, EOFError) as exc:
             self._drop_client()
             raise EngineUnavailable(f"{self.label} is unreachable: {exc}") from None
@@ -124,6 +130,17 @@ class ServerEngine(Engine):
         self._drop_client()
 
 
+def server_error_text(exc) -> str:
+    """``Code: N. <first line of the server's message>``, with what to do for the usual ones."""
+    message = (getattr(exc, "message", "") or str(exc)).strip()
+    first = next((line for line in message.splitlines() if line.strip()), "")
+    first = first.split(". Stack trace")[0].replace("DB::Exception: ", "")
+    text = f"Code: {getattr(exc, 'code', '?')}. {first}"
+    if getattr(exc, "code", None) == 60:  # UNKNOWN_TABLE
+        text += " (run `meetpulse migrate` first)"
+    return text
+
+
 class ChdbEngine(Engine):
     """chDB, the ClickHouse engine in this process, with its data in a folder.
 
@@ -142,6 +159,7 @@ class ChdbEngine(Engine):
         self._lock = threading.RLock()
         try:
             self._session = session.Session(str(self.path))
+            self._session.query(f"SET max_query_size = {MAX_QUERY_SIZE}")
         except Exception as exc:  # chdb raises plain RuntimeError for a locked folder
             raise EngineUnavailable(f"{self.label} cannot be opened: {exc}") from None
         self.last_query_ms = 0.0

@@ -5,6 +5,7 @@ CTEs, arrayReduce instead of arrayMin/arrayMax, FINAL so that an exact replay co
 """
 from __future__ import annotations
 
+import math
 from typing import Any
 
 from .engine import Engine
@@ -105,7 +106,11 @@ def with_filter(sql: str, filters: Filters | None) -> tuple[str, dict]:
 
 
 def _float_or_none(value: Any, count: int) -> float | None:
-    return float(value) if count and value is not None else None
+    """A mean, or None where there is nothing to average or it overflowed (chDB reports inf as null)."""
+    if not count or value is None:
+        return None
+    value = float(value)
+    return value if math.isfinite(value) else None
 
 
 def range_params(from_ms: int, to_ms: int) -> dict[str, int]:
@@ -134,6 +139,8 @@ def quality_stats(engine: Engine, from_ms: int, to_ms: int, filters: Filters | N
 def session_stats(engine: Engine, from_ms: int, to_ms: int,
                   filters: Filters | None = None) -> tuple[float, int]:
     """(participant minutes, peak concurrent participants) in [from, to)."""
+    if to_ms <= from_ms:
+        return 0.0, 0  # an empty range holds no instant
     sql, params = with_filter(SESSION_TOTALS.replace("{sessions}", SESSIONS), filters)
     clipped_ms, peak = engine.execute(sql, {**range_params(from_ms, to_ms), **params})[0]
     return (int(clipped_ms or 0) / 60000.0, max(0, int(peak or 0)))
@@ -150,7 +157,8 @@ def compute_stats(engine: Engine, from_ms: int, to_ms: int, filters: Filters | N
         "meetings": int(meetings),
         "participants": int(participants),
         "sessions": int(sessions),
-        "avg_meeting_duration_s": float(ended_sum) / ended if ended else None,
+        "avg_meeting_duration_s": _float_or_none(None if ended_sum is None else float(ended_sum) / max(ended, 1),
+                                                 ended),
         "participant_minutes": minutes,
         "peak_concurrent_participants": peak,
         "quality": quality_stats(engine, from_ms, to_ms, filters),

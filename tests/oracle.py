@@ -43,6 +43,8 @@ implementation on one of these is a spec question, not necessarily a bug on eith
  V8. data: absent -> missing_field:data.duration (LEFT, ENDED) / data.metrics (QUALITY)
      (they have required data fields); absent is fine for MEETING_STARTED and PARTICIPANT_JOINED.
      Present but not an object -> wrong_type:data.
+ V11. An integer field (totalParticipants, maxConcurrentUsers, joinTime) outside Int64 is
+     out_of_range:<path>: the store keeps them as Int64 (an implementation bound DESIGN leaves open).
  V9. Data field types. "number" = JSON int or float, not bool, finite. "integer" = JSON integer.
      MEETING_STARTED: hostId, meetingType, region, platform strings; participants list (items
        not checked).
@@ -199,6 +201,8 @@ def _check_fields(obj, spec, prefix):
         v = obj[name]
         if not _type_ok(v, kind):
             return "wrong_type:" + path
+        if kind == _INT and not -2**63 <= v < 2**63:
+            return "out_of_range:" + path  # integer fields are stored as Int64 (V11)
         if lo is not None and v < lo:
             return "out_of_range:" + path
         if hi is not None and v > hi:

@@ -51,7 +51,7 @@ VALID = {
                                                              "packetLoss": 0.5, "bandwidth": 900, "cpu": 30,
                                                              "memory": 40}, "region": "eu-west"}},
 }
-BAD_VALUES = [None, True, "7", -1, 1e9, 0.5, [], {}, "", 6, 101, 60001, 1.7e12]
+BAD_VALUES = [None, True, "7", -1, 1e9, 0.5, [], {}, "", 6, 101, 60001, 1.7e12, 2**63, 2**64 - 1]
 
 
 def _paths(value, prefix=()):

@@ -130,3 +130,32 @@ def test_replay_does_not_inflate_the_event_rate(chdb_engine, redis_client):
     total = sum(int(redis_client.get(k)) for k in redis_client.keys("meetpulse:eps:*"))
     assert total == 10
     assert decode(raws[0]).event_type == "MEETING_STARTED"
+
+
+def test_large_batches_of_derived_ids_and_huge_ids_fit_in_a_query(engine):
+    """5,000 derived ids (~335 KB of IN list) and a 300 KB meeting id exceed ClickHouse's default
+    256 KiB query size; both engines must still take them."""
+    many = [msg("QUALITY_METRICS", NOW - 1000 - i, user=f"u{i % 7}", **QUALITY) for i in range(5000)]
+    huge = [msg("PARTICIPANT_JOINED", NOW - 500, meeting="x" * 300_000, user="u1")]
+    first = store_messages(engine, None, many + huge)
+    assert (first.stored, first.duplicates) == (5001, 0)
+    again = store_messages(engine, None, many + huge)
+    assert (again.stored, again.duplicates) == (0, 5001)
+    assert compute_stats(engine, NOW - 10_000, NOW)["quality"]["samples"] == 5000
+
+
+def test_integers_beyond_int64_are_dead_lettered_not_stored(engine):
+    bad = msg("MEETING_ENDED", NOW - 10, meeting="mu", duration=600, totalParticipants=2**64 - 1)
+    good = msg("MEETING_STARTED", NOW - 20, meeting="mu")
+    result = store_messages(engine, None, [bad, good])
+    assert result.stored == 1 and dict(result.dead_lettered) == {"out_of_range:data.totalParticipants": 1}
+
+
+def test_overflowing_means_and_empty_ranges_stay_valid_json(engine):
+    store_messages(engine, None, [msg("MEETING_ENDED", NOW - 10, meeting=f"big{i}", duration=1.7e308)
+                                  for i in range(2)])
+    stats = compute_stats(engine, NOW - 1000, NOW)
+    assert stats["avg_meeting_duration_s"] is None  # the mean overflows a double: reported as null
+    json.dumps(stats, allow_nan=False)
+    store_messages(engine, None, [msg("PARTICIPANT_JOINED", NOW - 100, meeting="e", user="u")])
+    assert compute_stats(engine, NOW - 50, NOW - 50)["peak_concurrent_participants"] == 0

@@ -18,6 +18,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from zoneinfo import ZoneInfo
 
+from ..timeutil import epoch_ms
+
 MINUTE = 60_000
 HOUR = 60 * MINUTE
 DAY = 24 * HOUR
@@ -82,7 +84,7 @@ def local_day_start_ms(zone: ZoneInfo, day_number: int) -> int:
     back = utc.astimezone(zone)
     if back.date() != day.date():
         utc = (day + timedelta(hours=1)).replace(tzinfo=zone).astimezone(timezone.utc)
-    return int(utc.timestamp() * 1000)
+    return epoch_ms(utc)
 
 
 @dataclass(frozen=True)
