@@ -104,8 +104,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--no-progress", action="store_true", help="no progress bar even on a terminal")
 
     p = sub.add_parser("stats", help="print the metrics of a time range",
-                       description="The numbers of DESIGN section 4 over [--from, --to). An ISO time without "
-                                   "a zone is UTC.")
+                       description="The metrics of the README's Metrics section over [--from, --to) of event time. "
+                                   "An ISO time without a zone is UTC.")
     p.add_argument("--from", dest="start", required=True, metavar="ISO", help="start of the range (inclusive)")
     p.add_argument("--to", dest="end", required=True, metavar="ISO", help="end of the range (exclusive)")
     _data_dir(p)

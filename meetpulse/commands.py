@@ -8,7 +8,7 @@ import threading
 import time
 
 from .components import components, ensure_database
-from .localstack import ComponentError
+from .localstack import ComponentError, FolderInUse
 from .settings import Settings
 
 log = logging.getLogger("meetpulse")
@@ -105,9 +105,9 @@ def _simulation_bootstrap(settings: Settings) -> str:
     """Where simulated traffic goes: the configured broker, or the one of a running demo."""
     if settings.kafka_bootstrap_servers:
         return settings.kafka_bootstrap_servers
-    from .localstack import read_holder
+    from .localstack import busy_holder
 
-    holder = read_holder(settings.data_dir)
+    holder = busy_holder(settings.data_dir)
     if holder.get("kafka"):
         return holder["kafka"]
     raise ComponentError("no broker to publish to: set KAFKA_BOOTSTRAP_SERVERS, or start `meetpulse demo` "
@@ -151,13 +151,43 @@ def cmd_stats(args, settings: Settings) -> int:
     start, end = parse_iso_ms(args.start, "--from"), parse_iso_ms(args.end, "--to")
     if end < start:
         raise ComponentError("--to is before --from; the range is [--from, --to)")
-    with components(settings, "stats") as c:
-        stats = compute_stats(c.engine, start, end)
+    try:
+        with components(settings, "stats") as c:
+            stats = compute_stats(c.engine, start, end)
+    except FolderInUse as busy:
+        if not busy.holder.get("web"):
+            raise
+        stats = stats_through(busy.holder, start, end)
     if args.json:
         print(json.dumps(stats, indent=2, allow_nan=False))
     else:
         print(format_stats(stats, args.start, args.end))
     return 0
+
+
+def stats_through(holder: dict, start: int, end: int) -> dict:
+    """The stats from the web app of the process that holds the folder (chDB: one process per folder)."""
+    import urllib.error
+    import urllib.request
+
+    from dashboard.timerange import iso_utc
+    from queries.stats import STATS_KEYS
+
+    url = f"{holder['web']}/api/v1/analytics/overview?from={iso_utc(start)}&to={iso_utc(end)}"
+    try:
+        with urllib.request.urlopen(url, timeout=60) as response:
+            body = json.loads(response.read())
+    except urllib.error.HTTPError as exc:
+        detail = json.loads(exc.read() or b"{}")
+        raise ComponentError(f"the running meetpulse {holder.get('command')} (process {holder.get('pid')}) "
+                             f"answered {exc.code}: {detail.get('problem') or detail.get('detail') or detail}"
+                             ) from None
+    except OSError as exc:
+        raise ComponentError(f"the folder is held by process {holder.get('pid')} (meetpulse "
+                             f"{holder.get('command')}) and its web app at {holder['web']} did not answer: {exc}"
+                             ) from None
+    log.info("read through the running meetpulse %s (process %s)", holder.get("command"), holder.get("pid"))
+    return {key: body[key] for key in STATS_KEYS}
 
 
 def format_stats(stats: dict, start: str, end: str) -> str:
@@ -245,38 +275,67 @@ def cmd_demo(args, settings: Settings) -> int:
         live.rebuild(c.engine)
         metrics = IngestMetrics()
         daemon = build_daemon(settings, c.bootstrap, c.engine, c.redis, metrics)
-        stop = threading.Event()
-
-        def stop_all():
-            stop.set()
-            daemon.stop()
-
-        install_stop_handlers(stop_all)
+        metrics_server = _optional_metrics_server(metrics, settings)
+        stop, simulation_over = threading.Event(), threading.Event()
+        install_stop_handlers(stop.set)
         producer = KafkaProducer(c.bootstrap)
-        threads = [
-            threading.Thread(target=daemon.run, name="ingest", daemon=True),
-            threading.Thread(target=run_simulation, name="simulator", daemon=True,
-                             kwargs=dict(producer=producer, topic=settings.kafka_topic, rate=args.rate,
-                                         meetings=args.meetings, invalid_ratio=args.invalid_ratio,
-                                         stop_event=stop)),
-        ]
-        for t in threads:
-            t.start()
+
+        def simulate():
+            try:
+                run_simulation(producer=producer, topic=settings.kafka_topic, rate=args.rate,
+                               meetings=args.meetings, invalid_ratio=args.invalid_ratio, stop_event=stop)
+            finally:
+                simulation_over.set()
+
+        ingest = threading.Thread(target=daemon.run, name="ingest", daemon=True)
+        simulator = threading.Thread(target=simulate, name="simulator", daemon=True)
         app = _create_app(settings, lambda: c.engine, c.redis, c.bootstrap)
-        c.stack.advertise(web=f"http://{host}:{port}")
         web = threading.Thread(target=lambda: app.run(host=host, port=port, debug=False, threaded=True),
                                name="web", daemon=True)
-        web.start()
+        for thread in (ingest, simulator, web):
+            thread.start()
+        c.stack.advertise(web=f"http://{host}:{port}")
         print(f"meetpulse demo: dashboard on http://{host}:{port} (data in {settings.data_dir}, "
               f"ready in {time.monotonic() - started:.1f}s); Ctrl-C stops it", flush=True)
         while not stop.is_set():
             stop.wait(0.5)
-            dead = [t.name for t in (*threads, web) if not t.is_alive()]
+            dead = [t.name for t in (ingest, simulator, web) if not t.is_alive()]
             if dead:
                 print(f"meetpulse demo: the {dead[0]} thread stopped; shutting down", file=sys.stderr)
-                break
-        stop_all()
-        for t in threads:
-            t.join(10)
+                stop.set()
+        # the simulator ends its running meetings, the ingest loop stores those last events, then stops
+        simulation_over.wait(10)
+        _drain(metrics, timeout_s=5.0)
+        daemon.stop()
+        ingest.join(15)
+        if metrics_server is not None:
+            metrics_server.shutdown()
     print("meetpulse demo stopped")
     return 0
+
+
+def _optional_metrics_server(metrics, settings: Settings):
+    """The demo serves /metrics like the daemon when its port is free, and says so when it is not."""
+    from ingest.metrics import serve_metrics
+
+    if not settings.metrics_port:
+        return None
+    try:
+        server = serve_metrics(metrics, settings.metrics_host, settings.metrics_port)
+    except OSError as exc:
+        log.warning("%s; the demo runs without /metrics", exc)
+        return None
+    log.info("ingest metrics on http://%s:%d/metrics", settings.metrics_host, settings.metrics_port)
+    return server
+
+
+def _drain(metrics, timeout_s: float) -> None:
+    """Wait until the consumer has caught up (or the time is up)."""
+    deadline = time.monotonic() + timeout_s
+    last = -1
+    while time.monotonic() < deadline:
+        consumed = metrics.consumed
+        if consumed == last:
+            return
+        last = consumed
+        time.sleep(0.6)

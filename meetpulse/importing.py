@@ -11,7 +11,7 @@ from typing import Iterator
 import orjson
 
 from .components import components
-from .localstack import ComponentError
+from .localstack import ComponentError, busy_holder
 from .progress import Progress
 from .settings import Settings
 
@@ -164,6 +164,9 @@ def run_import(args, settings: Settings) -> int:
     check_formats(paths, args)
     progress = Progress("publishing", enabled=False if args.no_progress else None)
     summaries: list = []
+    holder = busy_holder(settings.data_dir) if settings.embedded else {}
+    if holder.get("kafka") and holder.get("command") in ("demo", "ingest"):
+        return _import_through(holder, paths, args, settings, progress, summaries)
     with components(settings, "import", broker=True, engine=False) as c:
         ensure_topics(c.bootstrap, [settings.kafka_topic, settings.kafka_dlq_topic])
         producer = KafkaProducer(c.bootstrap, **{"message.max.bytes": MAX_PUBLISH_BYTES + 65536})
@@ -183,6 +186,27 @@ def run_import(args, settings: Settings) -> int:
              f"dead-lettered {sum(result.dead_lettered.values())}"]
     lines += [f"  {reason}: {n}" for reason, n in sorted(result.dead_lettered.items())]
     print("\n".join(lines))
+    _print_platform_summaries(summaries)
+    return 0
+
+
+def _import_through(holder: dict, paths, args, settings: Settings, progress: Progress, summaries) -> int:
+    """The folder's chDB belongs to a running demo or ingest: publish into its broker, it stores them."""
+    from ingest.kafka import KafkaProducer, ensure_topics
+
+    try:
+        ensure_topics(holder["kafka"], [settings.kafka_topic, settings.kafka_dlq_topic])
+    except Exception as exc:
+        raise ComponentError(f"{settings.data_dir} is held by process {holder.get('pid')} (meetpulse "
+                             f"{holder.get('command')}) whose broker {holder['kafka']} did not answer: {exc}") from None
+    producer = KafkaProducer(holder["kafka"], **{"message.max.bytes": MAX_PUBLISH_BYTES + 65536})
+    unsent: list[str] = []
+    read = publish(producer, settings.kafka_topic, messages_of(paths, args, settings, summaries), progress, unsent)
+    progress.finish()
+    for line in unsent:
+        print(f"skipped {line}")
+    print(f"read {read}; published into the running meetpulse {holder.get('command')} "
+          f"(process {holder.get('pid')}), which stores them")
     _print_platform_summaries(summaries)
     return 0
 

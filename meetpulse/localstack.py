@@ -184,6 +184,23 @@ class FolderLock:
             self._fd = None
 
 
+def busy_holder(folder: Path) -> dict:
+    """Who holds the folder's lock now ({} when nobody does, even if a killed holder left its note)."""
+    path = folder / LOCK_NAME
+    if not path.exists():
+        return {}
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
+    except BlockingIOError:
+        return read_holder(folder)
+    else:
+        fcntl.flock(fd, fcntl.LOCK_UN)
+        return {}
+    finally:
+        os.close(fd)
+
+
 def read_holder(folder: Path) -> dict:
     try:
         return json.loads((folder / LOCK_NAME).read_text() or "{}")

@@ -69,17 +69,27 @@ def test_demo_live_counters_move_within_15s_and_stop_cleanly(tmp_path):
                                     "--data-dir", str(data), "--json"], env).stdout)
     assert first_run["meetings"] > 0 and first_run["quality"]["samples"] > 0
 
-    # a second run finds the data of the first (and a busy folder is refused in one line)
+    # a second run finds the data of the first; commands on the busy folder go through it or say who has it
     demo = _start_demo(data, free_port(), tmp_path / "demo2.log")
+    mine = tmp_path / "mine.jsonl"
+    mine.write_text(json.dumps({"eventType": "MEETING_STARTED", "timestamp": now_ms, "meetingId": "imported-1",
+                                "eventId": "imported-1-start"}) + "\n")
     try:
         wait_until(lambda: _holder(data).get("web"), 15, 0.1, "the second demo to start")
-        busy = run_cli(["stats", "--from", iso(now_ms - 3600_000), "--to", iso(now_ms), "--data-dir", str(data)], env)
+        through = run_cli(["stats", "--from", iso(now_ms - 3600_000), "--to", iso(now_ms + 60_000),
+                           "--data-dir", str(data), "--json"], env)
+        assert through.returncode == 0, through.stderr
+        assert json.loads(through.stdout)["meetings"] >= first_run["meetings"]
+        published = run_cli(["import", str(mine), "--data-dir", str(data), "--no-progress"], env)
+        assert published.returncode == 0 and "published into the running meetpulse demo" in published.stdout
+        busy = run_cli(["migrate", "--data-dir", str(data)], env)
         assert busy.returncode == 2
         assert busy.stderr.count("\n") == 1 and f"process {demo.pid}" in busy.stderr
+        time.sleep(2)  # the demo's ingest loop stores the imported message
     finally:
         demo.send_signal(signal.SIGINT)
         assert demo.wait(30) == 0
     again = json.loads(run_cli(["stats", "--from", iso(now_ms - 3600_000), "--to", iso(now_ms + 60_000),
                                 "--data-dir", str(data), "--json"], env).stdout)
-    assert again["meetings"] >= first_run["meetings"]
+    assert again["meetings"] >= first_run["meetings"] + 1  # the imported meeting too
     assert again["quality"]["samples"] >= first_run["quality"]["samples"]

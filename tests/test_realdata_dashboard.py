@@ -60,4 +60,6 @@ def test_imported_file_shows_on_the_overview(engine, realdata, files, meetings, 
     query = f"?from={iso(start)}&to={iso(end)}"
     body = client.get("/api/v1/analytics/overview" + query).get_json()
     assert (body["meetings"], body["participants"]) == (meetings, participants)
+    listed = client.get("/api/v1/meetings" + query).get_json()
+    assert listed["total"] >= meetings  # every meeting is listed, with quality samples or not
 

@@ -43,24 +43,35 @@ WORST_COLUMNS = ("avg_mos", "poor_pct", "avg_latency_ms", "avg_packet_loss_pct",
 """Columns of the worst-meetings table, in order; all but meeting_id can sort it."""
 
 WORST_MEETINGS = """
-SELECT meeting_id, avg(mos) AS avg_mos, 100 * countIf(poor) / count() AS poor_pct,
-       avg(latency_ms) AS avg_latency_ms, avg(packet_loss_pct) AS avg_packet_loss_pct,
-       avg(audio_quality) AS avg_audio_quality, count() AS samples, uniqExact(user_id) AS participants
-FROM ({samples})
-GROUP BY meeting_id
-ORDER BY multiIf(%(sort)s = 'poor_pct', poor_pct,
+SELECT meeting_id, avg_mos, poor_pct, avg_latency_ms, avg_packet_loss_pct, avg_audio_quality, samples,
+       greatest(joined, sampled) AS participants
+FROM (
+    SELECT meeting_id, uniqExactIf(user_id, event_type = 'PARTICIPANT_JOINED') AS joined
+    FROM events FINAL
+    WHERE ts_ms >= %(from_ms)s AND ts_ms < %(to_ms)s {filter}
+    GROUP BY meeting_id
+) AS active ANY LEFT JOIN (
+    SELECT meeting_id, avg(mos) AS avg_mos, 100 * countIf(poor) / count() AS poor_pct,
+           avg(latency_ms) AS avg_latency_ms, avg(packet_loss_pct) AS avg_packet_loss_pct,
+           avg(audio_quality) AS avg_audio_quality, count() AS samples, uniqExact(user_id) AS sampled
+    FROM ({samples})
+    GROUP BY meeting_id
+) AS quality USING meeting_id
+ORDER BY samples = 0,
+         multiIf(%(sort)s = 'poor_pct', poor_pct,
                  %(sort)s = 'avg_latency_ms', avg_latency_ms,
                  %(sort)s = 'avg_packet_loss_pct', avg_packet_loss_pct,
                  %(sort)s = 'avg_audio_quality', avg_audio_quality,
                  %(sort)s = 'samples', toFloat64(samples),
-                 %(sort)s = 'participants', toFloat64(participants),
+                 %(sort)s = 'participants', toFloat64(greatest(joined, sampled)),
                  avg_mos) * %(direction)s, meeting_id
 LIMIT %(offset)s, %(limit)s
 """
-"""One page of meetings with quality samples in range, sorted by a chosen column (values bound)."""
+"""One page of the meetings with an event in range, sorted by a chosen column (values bound);
+meetings without quality samples come last, their quality columns empty."""
 
-WORST_COUNT = "SELECT uniqExact(meeting_id) FROM ({samples})"
-"""How many meetings have quality samples in range."""
+WORST_COUNT = "SELECT uniqExact(meeting_id) FROM events FINAL WHERE ts_ms >= %(from_ms)s AND ts_ms < %(to_ms)s {filter}"
+"""How many meetings have an event in range."""
 
 
 def quality_series(engine: Engine, bucketing: Bucketing, filters: Filters | None = None) -> list[dict]:
@@ -101,7 +112,7 @@ def mos_histogram(engine: Engine, from_ms: int, to_ms: int, filters: Filters | N
 def worst_meetings(engine: Engine, from_ms: int, to_ms: int, filters: Filters | None = None,
                    sort: str = "avg_mos", descending: bool = False, limit: int = 10,
                    offset: int = 0) -> dict:
-    """{"total": meetings with samples, "rows": one page}; ``sort`` must be in WORST_COLUMNS."""
+    """{"total": meetings with an event in range, "rows": one page}; ``sort`` must be in WORST_COLUMNS."""
     if sort not in WORST_COLUMNS[:-1]:
         raise ValueError(f"cannot sort by {sort!r}")
     rows = query(engine, WORST_MEETINGS, from_ms, to_ms, filters, sort=sort,
@@ -109,7 +120,11 @@ def worst_meetings(engine: Engine, from_ms: int, to_ms: int, filters: Filters | 
     total = int(query(engine, WORST_COUNT, from_ms, to_ms, filters)[0][0])
     out = []
     for mid, mos, poor, lat, loss, audio, n, users in rows:
-        out.append({"meeting_id": mid, "avg_mos": fnum(mos), "poor_pct": fnum(poor),
-                    "avg_latency_ms": fnum(lat), "avg_packet_loss_pct": fnum(loss),
-                    "avg_audio_quality": fnum(audio), "samples": int(n), "participants": int(users)})
+        sampled = int(n) > 0  # the join fills a meeting without samples with zeros: show them empty
+        out.append({"meeting_id": mid, "avg_mos": fnum(mos) if sampled else None,
+                    "poor_pct": fnum(poor) if sampled else None,
+                    "avg_latency_ms": fnum(lat) if sampled else None,
+                    "avg_packet_loss_pct": fnum(loss) if sampled else None,
+                    "avg_audio_quality": fnum(audio) if sampled else None,
+                    "samples": int(n), "participants": int(users)})
     return {"total": total, "rows": out}
