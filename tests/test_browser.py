@@ -342,3 +342,4 @@ def test_clickhouse_server_stopped_and_restarted(web, clickhouse_server, raw_mes
     finally:
         served.stop()
         engine.close()
+
