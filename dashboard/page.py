@@ -141,12 +141,22 @@ def outputs_of(page: Page) -> list:
     return outs
 
 
+class MissingSubject(PanelFailed):
+    """The page is about something that does not exist (an unknown meeting): said once, not per panel."""
+
+
 def render_panels(page: Page, ctx: Context) -> list:
     values: list = []
+    told = False
     for p in page.panels:
         try:
             out, _rows = p.build(ctx)
             error = None
+        except MissingSubject as exc:
+            notice = no_data("–") if told else dbc.Alert(str(exc), color="warning", className="mb-0 missing")
+            told = True
+            values += ([{"data": [], "layout": {}}, {"display": "none"}, notice] if p.kind == "graph" else [notice])
+            continue
         except PanelFailed as exc:
             out, error = None, str(exc)
         except NotFound:

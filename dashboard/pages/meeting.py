@@ -6,13 +6,14 @@ from dash import html
 
 from ..data import NotFound
 from ..figures import meeting_timeline, per_participant, step_series
-from ..page import Context, Page, Panel, PanelFailed, fmt_num, table
+from ..page import Context, MissingSubject, Page, Panel, fmt_num, table
 
 
 def _detail(ctx: Context) -> dict:
     d = ctx.data("meeting.detail", meeting_id=ctx.meeting_id)
     if d is None:
-        raise PanelFailed(f"unknown meeting {ctx.meeting_id!r}")
+        raise MissingSubject(f"No meeting {ctx.meeting_id!r} in the data: check the link, or pick one from "
+                             "the worst-meetings table on the Quality page.")
     return d
 
 
