@@ -26,6 +26,8 @@ def base_layout(uirevision: str, **extra) -> dict:
         hovermode="x unified",
         colorway=PALETTE,
         autosize=True,
+        # a vertical tool bar at the right keeps clear of the legend row above the plot
+        modebar=dict(orientation="v", bgcolor="rgba(255,255,255,0.7)"),
     )
     layout.update(extra)
     return layout

@@ -124,14 +124,6 @@ def _clamp(value: float, low: float, high: float) -> float:
     return max(low, min(high, value))
 
 
-def mos(latency_ms: float, jitter_ms: float, loss_pct: float) -> float:
-    """The simplified E-model MOS of DESIGN section 4."""
-    eff = latency_ms + 2 * jitter_ms + 10
-    r = 93.2 - eff / 40 if eff < 160 else 93.2 - (eff - 120) / 10
-    r = _clamp(r - 2.5 * loss_pct, 0.0, 100.0)
-    return _clamp(1 + 0.035 * r + 7e-6 * r * (r - 60) * (100 - r), 1.0, 4.5)
-
-
 class TrafficSimulator:
     """Seeded, clock-injected meeting traffic; ``tick(now_ms)`` returns the messages due by then."""
 
@@ -405,7 +397,8 @@ class TrafficSimulator:
             bandwidth = rng.uniform(1200, 2800) * (1 - min(0.7, loss / 30))
         else:
             bandwidth = rng.uniform(60, 120)
-        audio = _clamp(mos(latency, jitter, loss) + rng.gauss(0, 0.1), 1, 5)
+        # the client's own 1-5 audio rating: driven by loss and jitter like MOS, but not the same number
+        audio = _clamp(4.7 - 0.12 * loss - jitter / 45 - max(0.0, latency - 250) / 400 + rng.gauss(0, 0.3), 1, 5)
         video = 4.6 - loss * 0.15 - max(0.0, latency - 150) / 200 + rng.gauss(0, 0.15)
         if session.video_on and bandwidth < 900:
             video -= 0.6
