@@ -343,3 +343,25 @@ def test_clickhouse_server_stopped_and_restarted(web, clickhouse_server, raw_mes
         served.stop()
         engine.close()
 
+
+
+def test_zoom_survives_a_refresh(web):
+    """uirevision keeps a user's zoom across the automatic refreshes (Dash 4.x lost it: pinned <4)."""
+    from selenium.webdriver.common.action_chains import ActionChains
+
+    d = open_page(web, "/quality" + qs("two_days"), ".js-plotly-plot .main-svg")
+    graph = "document.querySelectorAll('.js-plotly-plot')[0]"
+    read_range = f"return {graph}.layout.xaxis.range.map(v => new Date(v).getTime())"
+    wait_for(lambda: d.execute_script(f"return {graph}.layout && {graph}.layout.xaxis.range"), 30,
+             message="a drawn figure")
+    full = d.execute_script(read_range)
+    area = d.find_elements("css selector", ".js-plotly-plot .nsewdrag")[0]
+    width, height = area.size["width"], area.size["height"]
+    ActionChains(d).move_to_element_with_offset(area, -width // 4, -height // 4).click_and_hold() \
+        .move_by_offset(width // 3, height // 3).release().perform()
+    zoomed = wait_for(lambda: (r := d.execute_script(read_range)) != full and r, 10, message="the drag to zoom")
+    before = d.find_element("id", ids.page_updated("quality")).text
+    wait_for(lambda: d.find_element("id", ids.page_updated("quality")).text != before, 30,
+             message="an automatic refresh")
+    time.sleep(1)
+    assert d.execute_script(read_range) == zoomed != full
