@@ -184,10 +184,10 @@ class ChdbEngine(Engine):
         return [tuple(row) for row in payload.get("data", [])]
 
     def insert(self, table, columns, rows):
-        lines = [orjson.dumps(dict(zip(columns, row))) for row in rows]
+        lines = [orjson.dumps(list(row)) for row in rows]
         if not lines:
             return 0
-        sql = f"INSERT INTO {table} ({', '.join(columns)}) FORMAT JSONEachRow\n" + b"\n".join(lines).decode()
+        sql = f"INSERT INTO {table} ({', '.join(columns)}) FORMAT JSONCompactEachRow\n" + b"\n".join(lines).decode()
         self._query(sql, "CSV")
         return len(lines)
 
