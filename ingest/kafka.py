@@ -108,6 +108,9 @@ class KafkaConsumer:
             "enable.auto.commit": False,
             "auto.offset.reset": "earliest",
             "enable.partition.eof": False,
+            # notice a topic that was deleted and created again (a broker without persistence
+            # restarted) within seconds, not librdkafka's default five minutes
+            "topic.metadata.refresh.interval.ms": 10000,
             **FAST_GROUP_SETTINGS,
         }
         conf.update(config)
