@@ -9,10 +9,13 @@ Errors: 400 ``{"error": "bad_parameter", "parameter", "problem"}``; 404 for an u
 """
 from __future__ import annotations
 
+import logging
 import math
+import re
 import time
 
 from flask import Blueprint, Response, jsonify, request
+from werkzeug.exceptions import HTTPException
 
 from queries.engine import EngineUnavailable, QueryError
 from queries.pages.quality import WORST_COLUMNS
@@ -21,6 +24,9 @@ from .data import DataService, LiveUnavailable, NotFound
 from .timerange import ParamError, TimeQuery, parse_query
 
 MAX_PAGE_SIZE = 500
+
+
+log = logging.getLogger(__name__)
 
 
 def _clean(value):
@@ -34,14 +40,20 @@ def _clean(value):
     return value
 
 
+def _one(name: str, default: str | None = None) -> str | None:
+    values = request.args.getlist(name)
+    if len(values) > 1:
+        raise ParamError(name, "given more than once")
+    return values[0] if values else default
+
+
 def _int_param(name: str, default: int, low: int, high: int) -> int:
-    raw = request.args.get(name)
+    raw = _one(name)
     if raw is None or raw == "":
         return default
-    try:
-        value = int(raw)
-    except ValueError:
-        raise ParamError(name, f"{raw[:20]!r} is not an integer") from None
+    if not re.fullmatch(r"-?[0-9]{1,12}", raw):
+        raise ParamError(name, f"{raw[:20]!r} is not an integer")
+    value = int(raw)
     if not low <= value <= high:
         raise ParamError(name, f"must be between {low} and {high}")
     return value
@@ -73,6 +85,21 @@ def create_api(service: DataService, quantum_ms: int) -> Blueprint:
     def _missing(exc: NotFound):
         return jsonify({"error": "not_found", "meeting_id": str(exc)}), 404
 
+    @api.errorhandler(HTTPException)
+    def _http(exc: HTTPException):
+        return jsonify({"error": exc.name.lower().replace(" ", "_"), "detail": exc.description}), exc.code
+
+    @api.errorhandler(Exception)
+    def _unexpected(exc: Exception):
+        log.exception("API request failed")
+        return jsonify({"error": "internal", "detail": f"{type(exc).__name__}: {exc}"}), 500
+
+    @api.route("/", defaults={"rest": ""}, methods=["GET", "POST", "PUT", "PATCH", "DELETE"])
+    @api.route("/<path:rest>", methods=["GET", "POST", "PUT", "PATCH", "DELETE"])
+    def _unknown(rest: str):
+        # without this, Dash's catch-all page route would answer unknown API paths with HTML
+        return jsonify({"error": "not_found", "detail": f"no endpoint /api/v1/{rest[:100]}; see the README"}), 404
+
     def reply(payload) -> Response:
         return jsonify(_clean(payload))
 
@@ -99,10 +126,10 @@ def create_api(service: DataService, quantum_ms: int) -> Blueprint:
     @api.get("/meetings")
     def meeting_list():
         q = time_query()
-        sort = request.args.get("sort", "avg_mos")
+        sort = _one("sort", "avg_mos")
         if sort not in WORST_COLUMNS[:-1]:
             raise ParamError("sort", f"{sort[:40]!r} is not one of {', '.join(WORST_COLUMNS[:-1])}")
-        order = request.args.get("order", "asc")
+        order = _one("order", "asc")
         if order not in ("asc", "desc"):
             raise ParamError("order", "must be asc or desc")
         page = _int_param("page", 1, 1, 1_000_000)
@@ -115,7 +142,7 @@ def create_api(service: DataService, quantum_ms: int) -> Blueprint:
 
     @api.get("/meetings/<path:meeting_id>")
     def meeting_detail(meeting_id: str):
-        if not meeting_id or len(meeting_id) > 512:
+        if not meeting_id or len(meeting_id) > 1_048_576:
             raise ParamError("meeting_id", "empty or too long")
         q = time_query()
         return reply({**service.meeting(q, meeting_id), "range": q.describe()})

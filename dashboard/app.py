@@ -152,7 +152,8 @@ def create_app(settings, engine_provider: Callable[[], Engine], redis_client=Non
             try:
                 q = parse_search(search, now, quantum_ms)
             except ParamError as exc:
-                error = dbc.Alert(f"Ignoring the link's {exc.param}: {exc.problem}", color="warning",
+                error = dbc.Alert(f"Showing the last 24 h in UTC instead of this link: its {exc.param} is bad "
+                                  f"({exc.problem})", color="warning",
                                   className="mt-2 mb-0 py-1", id="url-error-alert")
                 q = parse_search("", now, quantum_ms)
             custom = q.range_key is None

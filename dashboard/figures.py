@@ -1,6 +1,7 @@
 """Pure ``data -> figure`` builders: no queries, no callbacks, no global state."""
 from __future__ import annotations
 
+import html
 from typing import Iterable, Sequence
 
 import plotly.graph_objects as go
@@ -14,6 +15,11 @@ COLORS = {
 PALETTE = list(COLORS.values())
 BAND_COLORS = {"good": COLORS["green"], "fair": COLORS["amber"], "poor": COLORS["red"]}
 NO_DATA = "No data in this range"
+
+
+def plain(values) -> list:
+    """Labels from event data (ids, names, regions) as text: Plotly would render <b>, <a>, <br> in them."""
+    return [html.escape(v, quote=False) if isinstance(v, str) else v for v in values]
 
 
 def base_layout(uirevision: str, **extra) -> dict:
@@ -83,10 +89,10 @@ def bars(categories: Sequence, values: Sequence, uirevision: str, x_title: str =
         return empty_figure(uirevision)
     marker = dict(color=list(colors) if colors else color)
     if horizontal:
-        trace = go.Bar(y=list(categories), x=list(values), orientation="h", marker=marker)
+        trace = go.Bar(y=plain(categories), x=list(values), orientation="h", marker=marker)
         axes = {"xaxis": dict(title=y_title), "yaxis": dict(title=x_title, autorange="reversed", type="category")}
     else:
-        trace = go.Bar(x=list(categories), y=list(values), marker=marker)
+        trace = go.Bar(x=plain(categories), y=list(values), marker=marker)
         axes = {"xaxis": dict(title=x_title, type="category"), "yaxis": dict(title=y_title)}
     fig = go.Figure(trace)
     fig.update_layout(**base_layout(uirevision, hovermode="closest", showlegend=False, **axes))
@@ -100,10 +106,10 @@ def grouped_bars(categories: Sequence, groups: Sequence[tuple[str, Sequence]], u
         return empty_figure(uirevision)
     fig = go.Figure()
     for i, (label, values) in enumerate(groups):
-        fig.add_trace(go.Bar(x=list(categories), y=list(values), name=label, marker_color=PALETTE[i % len(PALETTE)]))
+        fig.add_trace(go.Bar(x=plain(categories), y=list(values), name=label, marker_color=PALETTE[i % len(PALETTE)]))
     extra = {"xaxis": dict(type="category"), "yaxis": dict(title=y_title), "barmode": "group"}
     if y2 is not None:
-        fig.add_trace(go.Scatter(x=list(categories), y=list(y2[1]), name=y2[0], yaxis="y2", mode="markers+lines",
+        fig.add_trace(go.Scatter(x=plain(categories), y=list(y2[1]), name=y2[0], yaxis="y2", mode="markers+lines",
                                  line=dict(color=COLORS["red"], dash="dot")))
         extra["yaxis2"] = dict(title=y2_title, overlaying="y", side="right", showgrid=False, rangemode="tozero")
     fig.update_layout(**base_layout(uirevision, hovermode="x", **extra))
@@ -114,7 +120,7 @@ def donut(labels: Sequence[str], values: Sequence[int], uirevision: str,
           colors: Sequence[str] | None = None) -> go.Figure:
     if not any(values):
         return empty_figure(uirevision)
-    fig = go.Figure(go.Pie(labels=list(labels), values=list(values), hole=0.55, sort=False,
+    fig = go.Figure(go.Pie(labels=plain(labels), values=list(values), hole=0.55, sort=False,
                            marker=dict(colors=list(colors) if colors else None),
                            textinfo="label+percent"))
     fig.update_layout(**base_layout(uirevision, hovermode="closest", showlegend=False,
@@ -132,7 +138,7 @@ def meeting_timeline(events: Sequence[dict], tz: str, uirevision: str) -> go.Fig
                                         ("PARTICIPANT_LEFT", "x", COLORS["red"], "left")):
         sel = [e for e in people if e["event_type"] == kind]
         fig.add_trace(go.Scatter(
-            x=[local_label(e["ts_ms"], tz, True) for e in sel], y=[e["user_id"] for e in sel], mode="markers",
+            x=[local_label(e["ts_ms"], tz, True) for e in sel], y=plain(e["user_id"] for e in sel), mode="markers",
             name=label, marker=dict(symbol=symbol, size=11, color=color),
             text=[e.get("leave_reason") or e.get("device_type") or "" for e in sel],
             hovertemplate="%{y} " + label + " at %{x}<br>%{text}<extra></extra>"))
@@ -163,7 +169,8 @@ def per_participant(samples: Sequence[dict], key: str, tz: str, uirevision: str,
     for i, user in enumerate(users):
         mine = [s for s in samples if s["user_id"] == user]
         fig.add_trace(go.Scatter(x=[local_label(s["ts_ms"], tz, True) for s in mine], y=[s[key] for s in mine],
-                                 mode="lines+markers", name=user, line=dict(color=PALETTE[i % len(PALETTE)])))
+                                 mode="lines+markers", name=plain([user])[0],
+                                 line=dict(color=PALETTE[i % len(PALETTE)])))
     fig.update_layout(**base_layout(uirevision, hovermode="closest", xaxis=dict(title=f"time ({tz})", type="date"),
                                     yaxis=dict(title=y_title)))
     return fig

@@ -132,6 +132,10 @@ def parse_tz(text: str | None) -> str:
     return text
 
 
+EARLIEST_MS = 0                      # 1970-01-01: event times start in 2000 anyway
+LATEST_MS = 7_258_118_400_000        # 2200-01-01: keeps every zone's local dates inside Python's range
+
+
 def parse_instant(text: str, param: str) -> int:
     """Epoch ms of an ISO 8601 time; without a zone it is UTC."""
     raw = text.strip()
@@ -139,11 +143,17 @@ def parse_instant(text: str, param: str) -> int:
     raw = re.sub(r"(T\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?) (\d{2}:?\d{2})$", r"\1+\2", raw)
     if not _ISO_DATE.match(raw):
         raise ParamError(param, f"{raw[:40]!r} is not an ISO 8601 time such as 2026-01-05T00:00:00Z")
+    if re.match(r"^\d{4}-\d{2}-\d{2}(Z|[+-])", raw):
+        # Python would read "2026-12-01+05:30" as 05:30 on that day, without a zone
+        raise ParamError(param, f"{raw[:40]!r} has a zone but no time; write 2026-12-01T00:00:00+05:30")
     try:
         dt = datetime.fromisoformat(raw.replace("Z", "+00:00").replace(" ", "T"))
-    except ValueError as exc:
+        ms = epoch_ms(dt)
+    except (ValueError, OverflowError) as exc:
         raise ParamError(param, f"{raw[:40]!r} is not a valid time: {exc}") from None
-    return epoch_ms(dt)
+    if not EARLIEST_MS <= ms < LATEST_MS:
+        raise ParamError(param, f"{raw[:40]!r} is outside 1970-01-01 to 2199-12-31")
+    return ms
 
 
 def _values(args: Mapping, name: str) -> list[str]:

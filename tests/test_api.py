@@ -289,3 +289,29 @@ def test_cache_shares_one_query_per_window_and_sees_a_backfill(seeded, redis_cli
     later = c.get("/api/v1/analytics/overview" + range_qs(f, t)).get_json()
     assert later["meetings"] == first["meetings"] + 1
     close({k: later[k] for k in STATS_KEYS}, compute_stats(seeded, f, t))
+
+
+def test_edge_times_unknown_paths_and_repeats_get_json_errors(client):
+    cases = {
+        "/api/v1/analytics/overview?from=0001-01-01T00:00:00%2B01:00&to=0001-01-02": (400, "from"),
+        "/api/v1/analytics/quality?from=9999-12-30T00:00:00-01:00&to=9999-12-31T23:59:59-01:00": (400, "from"),
+        "/api/v1/analytics/overview?from=2026-12-01%2B05:30&to=2026-12-02%2B05:30": (400, "from"),
+        "/api/v1/meetings?page=1&page=2": (400, "page"),
+        "/api/v1/meetings?page=1_0": (400, "page"),
+        "/api/v1/meetings?sort=avg_mos&sort=samples": (400, "sort"),
+    }
+    for url, (status, parameter) in cases.items():
+        r = client.get(url)
+        assert (r.status_code, r.get_json()["parameter"]) == (status, parameter), url
+    for url in ("/api/v1/analytics/nonexistent", "/api/v1/", "/api/v1/meetings/"):
+        r = client.get(url)
+        assert r.status_code == 404 and r.is_json, url
+    long_id = client.get("/api/v1/meetings/" + "x" * 600)
+    assert long_id.status_code == 404 and long_id.get_json()["error"] == "not_found"
+
+
+def test_labels_from_event_data_are_text_in_charts():
+    from dashboard.figures import bars
+
+    fig = bars(["<b>eu</b>", "a&b"], [1, 2], "rev")
+    assert list(fig.data[0].x or fig.data[0].y) == ["&lt;b&gt;eu&lt;/b&gt;", "a&amp;b"]
