@@ -56,15 +56,6 @@ def ensure_topics(bootstrap: str, topics: Sequence[str], partitions: int = 3, ti
             raise
 
 
-def check_broker(bootstrap: str, timeout: float = 5.0) -> None:
-    """Raise BrokerUnavailable unless the broker answers a metadata request."""
-    admin = AdminClient(_base(bootstrap))
-    try:
-        admin.list_topics(timeout=timeout)
-    except KafkaException as exc:
-        raise BrokerUnavailable(f"Kafka broker at {bootstrap} did not answer: {exc}") from None
-
-
 class KafkaProducer:
     """Thin producer: bytes in, delivery errors surfaced on flush."""
 
@@ -154,10 +145,6 @@ class KafkaConsumer:
         """Serve group callbacks while paused, so the member keeps its assignment."""
         for msg in self._consumer.consume(num_messages=1, timeout=0.2):
             log.debug("message while paused (will be re-read): %s", msg.offset())
-
-    def seek_back(self, offsets: dict[tuple[str, int], int]) -> None:
-        for (topic, partition), offset in offsets.items():
-            self._consumer.seek(TopicPartition(topic, partition, offset))
 
     def high_watermarks(self) -> dict[tuple[str, int], tuple[int, int]]:
         """(position, end offset) of each assigned partition (position -1 when not known yet)."""

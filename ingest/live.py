@@ -151,9 +151,6 @@ class LiveCounters:
         self._apply(keys=keys, args=[orjson.dumps(payload)])
         return applied
 
-    def set_state(self, **values) -> None:
-        self.redis.hset(K_STATE, mapping={k: v for k, v in values.items() if v is not None})
-
     def reset_watermarks(self) -> None:
         self.redis.delete(K_WATERMARKS)
 
