@@ -18,7 +18,7 @@ import redis as redis_lib
 from queries.engine import EngineUnavailable, QueryError
 
 from .kafka import BrokerUnavailable, KafkaConsumer, KafkaProducer, Message
-from .live import record_lag
+from .live import record_consumer_lag
 from .metrics import IngestMetrics
 from .pipeline import BatchResult, Sinks, decode_batch
 
@@ -143,8 +143,6 @@ class IngestDaemon:
             self.dlq_producer.flush()
             done["dlq"] = True
         self.sinks.write_redis(decoded, result, now_ms)
-        if result.last_event_ms is not None and self.sinks.live is not None:
-            record_lag(self.sinks.live.redis, now_ms, None, max(0, now_ms - result.last_event_ms))
         return result
 
     def _write_with_retry(self, decoded) -> BatchResult | None:
@@ -198,7 +196,7 @@ class IngestDaemon:
         self.metrics.set(consumer_lag=lag)
         if self.sinks.live is not None:
             try:
-                record_lag(self.sinks.live.redis, int(time.time() * 1000), lag, None)
+                record_consumer_lag(self.sinks.live.redis, int(time.time() * 1000), lag)
                 # a partition whose log now ends at or below what Redis applied was recreated
                 # (a broker without persistence restarted): its watermark must start over
                 self.sinks.live.forget_watermarks_beyond({f"{t}:{p}": high for (t, p), (_pos, high) in ends.items()})

@@ -86,6 +86,7 @@ redis.call('EXPIRE', K_MINUTE, 172800)
 local last = tonumber(redis.call('HGET', K_STATE, 'last_event_ms') or '0')
 if p.last_event_ms > last then redis.call('HSET', K_STATE, 'last_event_ms', p.last_event_ms) end
 redis.call('HSET', K_STATE, 'last_batch_ms', p.now_ms)
+if p.ingest_lag_ms then redis.call('HSET', K_STATE, 'ingest_lag_ms', p.ingest_lag_ms) end
 local horizon = p.now_ms - p.idle_ms
 redis.call('ZREMRANGEBYSCORE', K_MEETINGS, '-inf', '(' .. horizon)
 redis.call('ZREMRANGEBYSCORE', K_PARTICIPANTS, '-inf', '(' .. horizon)
@@ -106,6 +107,8 @@ class LiveBatch:
     """highest offset per (topic, partition) in the batch"""
     stored: int = 0
     duplicates: int = 0
+    ingest_lag_ms: int | None = None
+    """now - the newest event stored by the batch (None when it stored none)"""
 
 
 class LiveCounters:
@@ -145,6 +148,8 @@ class LiveCounters:
             "ended_keep_ms": max(self.idle_ms, 86_400_000),
             "members_ttl": max(self.idle_ms // 1000, 1) * 4,
         }
+        if batch.ingest_lag_ms is not None:  # absent rather than null: cjson's null is truthy in Lua
+            payload["ingest_lag_ms"] = batch.ingest_lag_ms
         # cjson turns an empty list into an object; both are iterated the same way by ipairs/pairs.
         keys = [K_MEETINGS, K_PARTICIPANTS, K_ENDED, K_MEMBERS, K_WATERMARKS, K_DLQ, K_DLQ_REASONS,
                 K_EPS + str(now_ms // 1000), K_MINUTE + str(now_ms // 60000), K_STATE]
@@ -250,11 +255,11 @@ def dead_letter_reasons(redis_client) -> dict[str, int]:
     return {(k.decode() if isinstance(k, bytes) else k): int(v) for k, v in raw.items()}
 
 
-def record_lag(redis_client, now_ms: int, consumer_lag: int | None, ingest_lag_ms: int | None) -> None:
+def record_consumer_lag(redis_client, now_ms: int, consumer_lag: int) -> None:
+    """The daemon's consumer lag, now and in this minute's counters."""
+    minute = K_MINUTE + str(now_ms // 60000)
     pipe = redis_client.pipeline(transaction=False)
-    mapping = {"consumer_lag": consumer_lag, "ingest_lag_ms": ingest_lag_ms}
-    pipe.hset(K_STATE, mapping={k: v for k, v in mapping.items() if v is not None})
-    if consumer_lag is not None:
-        pipe.hset(K_MINUTE + str(now_ms // 60000), "consumer_lag", consumer_lag)
-        pipe.expire(K_MINUTE + str(now_ms // 60000), 172800)
+    pipe.hset(K_STATE, "consumer_lag", consumer_lag)
+    pipe.hset(minute, "consumer_lag", consumer_lag)
+    pipe.expire(minute, 172800)
     pipe.execute()

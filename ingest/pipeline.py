@@ -126,7 +126,8 @@ class Sinks:
             return
         if not self.live.is_initialised():
             self.live.rebuild(self.engine, now_ms)
-        batch = LiveBatch(stored=result.stored, duplicates=result.duplicates)
+        lag = None if result.last_event_ms is None else max(0, now_ms - result.last_event_ms)
+        batch = LiveBatch(stored=result.stored, duplicates=result.duplicates, ingest_lag_ms=lag)
         for d in decoded:
             m = d.message
             key = (m.topic, m.partition)

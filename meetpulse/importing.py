@@ -151,8 +151,6 @@ def publish(producer, topic: str, messages: Iterator[bytes], progress: Progress,
 
 
 def run_import(args, settings: Settings) -> int:
-    from ingest.kafka import KafkaProducer, ensure_topics
-
     paths = []
     for name in args.files:
         path = Path(name)
@@ -162,20 +160,19 @@ def run_import(args, settings: Settings) -> int:
             raise ComponentError(f"{name}: not a regular file")
         paths.append(path)
     check_formats(paths, args)
-    progress = Progress("publishing", enabled=False if args.no_progress else None)
     summaries: list = []
     holder = busy_holder(settings.data_dir) if settings.embedded else {}
     if holder.get("kafka") and holder.get("command") in ("demo", "ingest"):
-        return _import_through(holder, paths, args, settings, progress, summaries)
+        # the folder's chDB belongs to a running demo or ingest: publish into its broker, it stores them
+        who = f"process {holder.get('pid')} (meetpulse {holder.get('command')})"
+        read = _publish_files(holder["kafka"], paths, args, settings, summaries,
+                              unreachable=f"{settings.data_dir} is held by {who} whose broker {holder['kafka']}")
+        print(f"read {read}; published into the running meetpulse {holder.get('command')} "
+              f"(process {holder.get('pid')}), which stores them")
+        _print_platform_summaries(summaries)
+        return 0
     with components(settings, "import", broker=True, engine=False) as c:
-        ensure_topics(c.bootstrap, [settings.kafka_topic, settings.kafka_dlq_topic])
-        producer = KafkaProducer(c.bootstrap, **{"message.max.bytes": MAX_PUBLISH_BYTES + 65536})
-        unsent: list[str] = []
-        read = publish(producer, settings.kafka_topic, messages_of(paths, args, settings, summaries), progress,
-                       unsent)
-        progress.finish()
-        for line in unsent:
-            print(f"skipped {line}")
+        read = _publish_files(c.bootstrap, paths, args, settings, summaries)
         if c.stack is None:
             print(f"read {read}; published to {settings.kafka_topic} at {c.bootstrap} "
                   f"(the ingest daemon stores them)")
@@ -190,25 +187,25 @@ def run_import(args, settings: Settings) -> int:
     return 0
 
 
-def _import_through(holder: dict, paths, args, settings: Settings, progress: Progress, summaries) -> int:
-    """The folder's chDB belongs to a running demo or ingest: publish into its broker, it stores them."""
+def _publish_files(bootstrap: str, paths, args, settings: Settings, summaries: list,
+                   unreachable: str | None = None) -> int:
+    """Publish every message of the files to the topic; returns how many were sent."""
     from ingest.kafka import KafkaProducer, ensure_topics
 
     try:
-        ensure_topics(holder["kafka"], [settings.kafka_topic, settings.kafka_dlq_topic])
+        ensure_topics(bootstrap, [settings.kafka_topic, settings.kafka_dlq_topic])
     except Exception as exc:
-        raise ComponentError(f"{settings.data_dir} is held by process {holder.get('pid')} (meetpulse "
-                             f"{holder.get('command')}) whose broker {holder['kafka']} did not answer: {exc}") from None
-    producer = KafkaProducer(holder["kafka"], **{"message.max.bytes": MAX_PUBLISH_BYTES + 65536})
+        if unreachable is None:
+            raise
+        raise ComponentError(f"{unreachable} did not answer: {exc}") from None
+    progress = Progress("publishing", enabled=False if args.no_progress else None)
+    producer = KafkaProducer(bootstrap, **{"message.max.bytes": MAX_PUBLISH_BYTES + 65536})
     unsent: list[str] = []
     read = publish(producer, settings.kafka_topic, messages_of(paths, args, settings, summaries), progress, unsent)
     progress.finish()
     for line in unsent:
         print(f"skipped {line}")
-    print(f"read {read}; published into the running meetpulse {holder.get('command')} "
-          f"(process {holder.get('pid')}), which stores them")
-    _print_platform_summaries(summaries)
-    return 0
+    return read
 
 
 def _print_platform_summaries(summaries) -> None:

@@ -16,7 +16,6 @@ from urllib.parse import urlparse
 import orjson
 from clickhouse_driver.util.escape import escape_params
 
-
 # Batches put thousands of ids in an IN list; ClickHouse's default 256 KiB parser limit is too small.
 MAX_QUERY_SIZE = 64 * 1024 * 1024
 

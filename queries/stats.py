@@ -153,12 +153,13 @@ def compute_stats(engine: Engine, from_ms: int, to_ms: int, filters: Filters | N
         sql, {**range_params(from_ms, to_ms), **params})[0]
     minutes, peak = session_stats(engine, from_ms, to_ms, filters)
     ended = int(ended)
+    # chDB reports a sum that overflowed to inf as null
+    mean_duration = float(ended_sum) / ended if ended and ended_sum is not None else None
     return {
         "meetings": int(meetings),
         "participants": int(participants),
         "sessions": int(sessions),
-        "avg_meeting_duration_s": _float_or_none(None if ended_sum is None else float(ended_sum) / max(ended, 1),
-                                                 ended),
+        "avg_meeting_duration_s": _float_or_none(mean_duration, ended),
         "participant_minutes": minutes,
         "peak_concurrent_participants": peak,
         "quality": quality_stats(engine, from_ms, to_ms, filters),
